@@ -1,0 +1,45 @@
+# The two commands: `make run` (the whole portal on SQLite, tasks in-process, demo data) and
+# `make test` (the whole suite). Both set up everything they need on a fresh machine.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test setup deps assets messages lint bench-import help
+
+help:
+	@echo "make run    - set up and serve the portal on http://$(HOST):$(PORT) (SQLite, demo data)"
+	@echo "make test   - set up and run the whole test suite"
+	@echo "make lint   - ruff"
+
+$(VENV)/.installed: requirements.txt
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is needed"'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+deps: $(VENV)/.installed node_modules/.installed
+
+messages: deps
+	$(BIN)/python scripts/i18n.py compile
+
+setup: deps messages
+	mkdir -p var
+
+run: setup
+	DEBUG=1 $(BIN)/python manage.py migrate --noinput
+	DEBUG=1 $(BIN)/python manage.py seed_demo
+	@echo "Serving on http://$(HOST):$(PORT)/ — demo users: merchant, merchant2, agent, engineer, reviewer, admin (password demo-pass-2026)"
+	DEBUG=1 $(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+test: setup
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: deps
+	$(BIN)/ruff check .

@@ -1,0 +1,30 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from portal.accounts import views as account_views
+from portal.accounts.forms import LoginForm
+from portal.core import views as core_views
+
+admin.site.site_header = _("POS Lifecycle Portal administration")
+admin.site.site_title = _("POS Lifecycle Portal")
+
+urlpatterns = [
+    path("", account_views.home, name="home"),
+    path("healthz", core_views.healthz, name="healthz"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(authentication_form=LoginForm, redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("accounts/", include("portal.accounts.urls")),
+    path("i18n/setlang/", account_views.set_language, name="set_language"),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include("portal.api")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+]
+

@@ -1,0 +1,169 @@
+"""Shared fixtures: the named personas, a browser, and database helpers."""
+
+import os
+import shutil
+
+import pytest
+from django.db import connection
+
+from tests.factories import (
+    AdminFactory,
+    BranchFactory,
+    ChannelFactory,
+    EngineerFactory,
+    MerchantUserFactory,
+    ReviewerFactory,
+    UserFactory,
+)
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+
+
+@pytest.fixture
+def merchant_user(db):
+    """A merchant's owner, signed in through `merchant_client`."""
+    return MerchantUserFactory(username="alice")
+
+
+@pytest.fixture
+def merchant(merchant_user):
+    return merchant_user.merchant
+
+
+@pytest.fixture
+def other_merchant_user(db):
+    """A second, unrelated merchant: everything of `merchant` must be a 404 to them."""
+    return MerchantUserFactory(username="mallory")
+
+
+@pytest.fixture
+def agent(db):
+    return UserFactory(username="agnes")
+
+
+@pytest.fixture
+def branch(db):
+    return BranchFactory(code="BR001", name="浦东支行", city="上海")
+
+
+@pytest.fixture
+def engineer(branch):
+    return EngineerFactory(username="eddie", branch=branch)
+
+
+@pytest.fixture
+def reviewer(db):
+    return ReviewerFactory(username="rita")
+
+
+@pytest.fixture
+def admin_user(db):
+    return AdminFactory(username="root")
+
+
+@pytest.fixture
+def channel(db):
+    return ChannelFactory(code="BANK", name="本行收单")
+
+
+def _client_for(client, user):
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def merchant_client(client, merchant_user):
+    return _client_for(client, merchant_user)
+
+
+@pytest.fixture
+def agent_client(client, agent):
+    return _client_for(client, agent)
+
+
+@pytest.fixture
+def engineer_client(client, engineer):
+    return _client_for(client, engineer)
+
+
+@pytest.fixture
+def reviewer_client(client, reviewer):
+    return _client_for(client, reviewer)
+
+
+@pytest.fixture
+def other_client(client, other_merchant_user):
+    return _client_for(client, other_merchant_user)
+
+
+def is_postgres():
+    return connection.vendor == "postgresql"
+
+
+requires_postgres = pytest.mark.skipif(
+    not os.environ.get("DATABASE_URL", "").startswith("postgres"),
+    reason="needs PostgreSQL (set DATABASE_URL); SQLite has no row locks",
+)
+
+
+# --- Browser ---------------------------------------------------------------------------------
+
+
+def _chromium_available():
+    return shutil.which(CHROMIUM) is not None or os.path.exists(CHROMIUM)
+
+
+@pytest.fixture(scope="session")
+def _playwright_browser():
+    if not _chromium_available():
+        if os.environ.get("CI"):
+            pytest.fail(f"Chromium is required in CI but {CHROMIUM} is missing")
+        pytest.skip(f"no Chromium at {CHROMIUM}: browser tests skipped (install the chromium package)")
+    # Playwright's sync API runs an event loop in this thread; Django's ORM calls made by the
+    # test itself (factories, assertions) are still synchronous and safe.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--disable-dev-shm-usage",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(_playwright_browser, live_server):
+    context = _playwright_browser.new_context(
+        base_url=live_server.url, locale="en-US", timezone_id="Asia/Shanghai"
+    )
+    context.set_default_timeout(15_000)
+    pg = context.new_page()
+    yield pg
+    context.close()
+
+
+@pytest.fixture
+def login(page):
+    """Sign in through the real login page, as a user would."""
+
+    def _login(username, password):
+        page.goto("/accounts/login/")
+        page.fill("input[name=username]", username)
+        page.fill("input[name=password]", password)
+        page.click("button[type=submit], input[type=submit]")
+        page.wait_for_load_state("networkidle")
+        return page
+
+    return _login
