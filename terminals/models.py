@@ -116,6 +116,9 @@ class TerminalEvent(models.Model):
         ordering = ["-created_at", "-pk"]
         indexes = [models.Index(fields=["terminal", "-created_at"])]
 
+    def __str__(self):
+        return f"{self.terminal_id}: {self.from_status} → {self.to_status}"
+
 
 class Deregistration(models.Model):
     """How and when a terminal left service: the only way its life ends; never undone."""
@@ -142,6 +145,9 @@ class Deregistration(models.Model):
         verbose_name = _("deregistration record")
         verbose_name_plural = _("deregistration records")
 
+    def __str__(self):
+        return f"{self.get_method_display()} {self.certificate_number}"
+
 
 class MaintenanceRecord(models.Model):
     class Kind(models.TextChoices):
@@ -160,3 +166,6 @@ class MaintenanceRecord(models.Model):
         verbose_name_plural = _("maintenance records")
         ordering = ["-done_at", "-pk"]
         indexes = [models.Index(fields=["terminal", "kind", "-done_at"])]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.done_at:%Y-%m-%d}"
