@@ -279,3 +279,6 @@ PORTAL = {
 # seed_demo refuses to run unless this is on (development and tests): demo users with a known
 # password must never reach production.
 DEMO_DATA_ALLOWED = _strict_bool("DEMO_DATA_ALLOWED", DEBUG)
+
+# bench/ serves a bare view at /bench/floor when this is on; never in production.
+BENCH_FLOOR = _strict_bool("BENCH_FLOOR", False)

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -27,4 +28,8 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
+
+if settings.BENCH_FLOOR:
+    # Only for bench/: the same middleware stack with no work, the floor for request rates.
+    urlpatterns.append(path("bench/floor", core_views.bench_floor, name="bench-floor"))
 

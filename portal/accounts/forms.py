@@ -33,7 +33,11 @@ class MerchantSearchForm(forms.Form):
 
 
 class MerchantDocumentForm(forms.Form):
-    kind = forms.ChoiceField(label=_("Document"), choices=MerchantDocument.Kind.choices)
+    kind = forms.ChoiceField(
+        label=_("Document"),
+        choices=MerchantDocument.Kind.choices,
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
     file = forms.FileField(
         label=_("File (PDF, JPEG or PNG)"),
         widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}),

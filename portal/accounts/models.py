@@ -103,6 +103,13 @@ class User(AbstractUser):
         """Bank staff of any kind (agent, engineer, reviewer, admin)."""
         return self.role in STAFF_ROLES or self.is_superuser
 
+    def get_full_name(self):
+        # Chinese names are written family name first, with no space: 王芳, not "芳 王".
+        first, last = self.first_name.strip(), self.last_name.strip()
+        if any("\u4e00" <= ch <= "\u9fff" for ch in first + last):
+            return f"{last}{first}"
+        return super().get_full_name()
+
     @property
     def display_name(self):
         return self.get_full_name() or self.username

@@ -42,3 +42,10 @@ def healthz(request):
         "broker": {None: "not configured", True: "ok", False: "down"}[broker],
     }
     return JsonResponse(body, status=200 if ok else 503)
+
+
+def bench_floor(request):
+    """The floor for benchmarks: a bare Django view through the full middleware stack, no queries."""
+    from django.http import HttpResponse
+
+    return HttpResponse(b"ok", content_type="text/plain")

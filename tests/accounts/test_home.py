@@ -77,3 +77,10 @@ def test_it_refuses_a_bad_phone_on_the_profile(merchant_client):
     )
     assert response.status_code == 200
     assert "Enter a phone number" in response.content.decode()
+
+
+def test_it_writes_chinese_names_family_name_first(merchant_user):
+    merchant_user.first_name, merchant_user.last_name = "芳", "王"
+    assert merchant_user.display_name == "王芳"
+    merchant_user.first_name, merchant_user.last_name = "Alice", "Wang"
+    assert merchant_user.display_name == "Alice Wang"
