@@ -4,8 +4,17 @@ from django.urls import include, path
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.routers import DefaultRouter
 
+from applications.api import ApplicationViewSet
+from portal.notifications.api import NotificationViewSet
+from repairs.api import TicketViewSet
+from terminals.api import TerminalViewSet
+
 router = DefaultRouter()
 # Apps register here, e.g. router.register("terminals", TerminalViewSet, basename="terminal").
+router.register("terminals", TerminalViewSet, basename="terminal")
+router.register("notifications", NotificationViewSet, basename="notification")
+router.register("tickets", TicketViewSet, basename="ticket")
+router.register("applications", ApplicationViewSet, basename="application")
 
 urlpatterns = [
     path("auth/token/", ObtainAuthToken.as_view(), name="api-token"),

@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -64,6 +65,8 @@ INSTALLED_APPS = [
     "terminals",
     "repairs",
     "applications",
+    "portal.insights",
+    "portal.scale",
 ]
 
 MIDDLEWARE = [
@@ -199,7 +202,11 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 120
 CELERY_TASK_SOFT_TIME_LIMIT = 100
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 300}
+# Publishing gives up fast when the broker is down (notifications wait in the outbox meanwhile)
+# instead of holding the request that committed them for seconds of reconnect attempts.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 300, "max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5,
+}
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {}
 
@@ -282,3 +289,100 @@ DEMO_DATA_ALLOWED = _strict_bool("DEMO_DATA_ALLOWED", DEBUG)
 
 # bench/ serves a bare view at /bench/floor when this is on; never in production.
 BENCH_FLOOR = _strict_bool("BENCH_FLOOR", False)
+
+# Fault tickets (repairs/sla.py): business hours from report to fix per priority, on the Chinese
+# working-day calendar (holidays and make-up days), within the working day below.
+REPAIR_SLA = {
+    "HOURS": {"urgent": 4, "high": 8, "normal": 16, "low": 40},
+    "DAY_START": "09:00",
+    "DAY_END": "18:00",
+}
+# One name in the OpenAPI schema for the ticket states (status, from_status, to_status, to).
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {})["TicketStatusEnum"] = "repairs.models.FaultTicket.Status"
+
+# New-terminal applications: the fee plans' terms (yuan). Copied onto an application when its plan
+# is chosen and again when it is fixed at approval, so later changes never alter a signed plan.
+APPLICATIONS = {
+    "PURCHASE_PRICE": env.str("APPLICATION_PURCHASE_PRICE", default="299.00"),
+    "DEPOSIT_AMOUNT": env.str("APPLICATION_DEPOSIT_AMOUNT", default="299.00"),
+    "DEPOSIT_VOLUME_TARGET": env.str("APPLICATION_DEPOSIT_TARGET", default="300000.00"),
+    "DEPOSIT_MONTHS": env.int("APPLICATION_DEPOSIT_MONTHS", default=10),
+}
+
+# Notifications (portal/notifications): deliveries run on their own queue; README "Notifications".
+CELERY_TASK_ROUTES = {
+    "portal.notifications.tasks.deliver_notification": {"queue": "deliveries"},
+    "portal.notifications.tasks.deliver_notifications": {"queue": "deliveries"},
+}
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "notifications-requeue-stale": {
+            "task": "portal.notifications.tasks.requeue_stale",
+            "schedule": 30.0,
+        },
+        "notifications-sla-breach": {
+            "task": "portal.notifications.tasks.sla_breach_warnings",
+            "schedule": 300.0,
+        },
+        "tickets-auto-close": {
+            "task": "repairs.auto_close_due_tickets",
+            "schedule": 3600.0,
+        },
+        "notifications-maintenance": {
+            "task": "portal.notifications.tasks.maintenance_reminders",
+            "schedule": crontab(hour=9, minute=0),
+        },
+        "notifications-deposits": {
+            "task": "portal.notifications.tasks.deposit_reminders",
+            "schedule": crontab(hour=9, minute=30),
+        },
+    }
+)
+PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
+NOTIFICATIONS_MESSAGE_DOMAIN = env.str("NOTIFICATIONS_MESSAGE_DOMAIN", default="pos-portal.local")
+# One task delivers one event's rows (or a requeued batch), each claimed on its own; a batch that
+# runs longer than NOTIFICATIONS_BATCH_SECONDS queues the rest again (well within the time limit).
+NOTIFICATIONS_BATCH_SIZE = env.int("NOTIFICATIONS_BATCH_SIZE", default=50)
+NOTIFICATIONS_BATCH_SECONDS = env.int("NOTIFICATIONS_BATCH_SECONDS", default=30)
+# PostgreSQL: the delivery bookkeeping commits without waiting for the disk (delivery.py explains).
+NOTIFICATIONS_ASYNC_COMMIT = _strict_bool("NOTIFICATIONS_ASYNC_COMMIT", True)
+NOTIFICATIONS_MAX_ATTEMPTS = env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=5)
+NOTIFICATIONS_RETRY_BASE_SECONDS = env.int("NOTIFICATIONS_RETRY_BASE_SECONDS", default=15)
+NOTIFICATIONS_REQUEUE_AFTER_SECONDS = env.int("NOTIFICATIONS_REQUEUE_AFTER_SECONDS", default=60)
+# Longer than the delivery tasks' hard time limits (60 s; 90 s for a batch): a row still
+# `sending` after this long lost its worker.
+NOTIFICATIONS_STALE_SENDING_SECONDS = env.int("NOTIFICATIONS_STALE_SENDING_SECONDS", default=180)
+WEBHOOK_TIMEOUT_SECONDS = env.int("WEBHOOK_TIMEOUT_SECONDS", default=10)
+SMS_BACKEND = env.str("SMS_BACKEND", default="portal.notifications.sms.ConsoleBackend")
+SMS_FILE_PATH = env.str("SMS_FILE_PATH", default=str(BASE_DIR / "var" / "sms.log"))
+SMS_MAX_CHARS = 70
+PAPER_ROLL_DAYS = env.int("PAPER_ROLL_DAYS", default=30)
+# Deposit deadline warnings: this many days before the deadline (one warning per threshold).
+DEPOSIT_WARNING_DAYS = [int(d) for d in env.list("DEPOSIT_WARNING_DAYS", default=["30", "7"])]
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update({
+    "ApplicationKindEnum": "applications.models.Application.Kind",
+    "ApplicationDocumentKindEnum": "applications.models.ApplicationDocument.Kind",
+    "ApplicationEventKindEnum": "applications.models.ApplicationEvent.Kind",
+    "ApplicationStatusEnum": "applications.models.Application.Status",
+})
+
+# Terminals: the largest inventory file (CSV/XLSX) accepted for a bulk import.
+TERMINAL_IMPORT_MAX_BYTES = env.int("TERMINAL_IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update({
+    "TerminalStatusEnum": "terminals.models.Terminal.Status",
+    "DeregistrationMethodEnum": "terminals.models.Deregistration.Method",
+})
+
+# Dashboards, public tracking and reports (portal/insights). Behind a reverse proxy, set
+# TRUSTED_PROXIES to the number of proxies that append to X-Forwarded-For (the tracking rate limit
+# is per client address).
+INSIGHTS = {
+    "TRACK_LIMIT": env.int("TRACK_LIMIT", default=10),
+    "TRACK_WINDOW_SECONDS": env.int("TRACK_WINDOW_SECONDS", default=600),
+    "TRUSTED_PROXIES": env.int("TRUSTED_PROXIES", default=0),
+    "REPORT_CACHE_SECONDS": env.int("REPORT_CACHE_SECONDS", default=300),
+}
+
+# Proof at scale (portal/scale): the schema documents the errors DRF answers on every endpoint.
+SPECTACULAR_SETTINGS.setdefault("POSTPROCESSING_HOOKS", ["drf_spectacular.hooks.postprocess_schema_enums"])
+SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"].append("portal.scale.openapi.document_errors")

@@ -1,14 +1,34 @@
 """POS terminals, their timeline, care records and deregistration."""
 
+import uuid
+from datetime import timedelta
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
+from django.db.models import OuterRef, Q, Subquery
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 validate_tid = RegexValidator(
     r"^[A-Za-z0-9]{8}$", _("A UnionPay terminal ID (TID) has exactly 8 letters or digits.")
 )
 validate_mid = RegexValidator(r"^[0-9]{15}$", _("A UnionPay merchant ID (MID) has exactly 15 digits."))
+# Serial and tag numbers as printed on the device and its asset label: letters, digits, and . _ -
+validate_device_number = RegexValidator(
+    r"^[A-Za-z0-9][A-Za-z0-9._-]{2,39}$",
+    _("Use 3 to 40 letters, digits, dots, dashes or underscores, starting with a letter or digit."),
+)
+
+
+
+def care_interval(kind):
+    """How often the care guidance asks for `kind` (a record older than this is due); the paper
+    roll follows PAPER_ROLL_DAYS, the same setting as the maintenance reminders."""
+    if kind == "cleaning":
+        return timedelta(days=1)
+    return timedelta(days=getattr(settings, "PAPER_ROLL_DAYS", 30))
 
 
 class TerminalQuerySet(models.QuerySet):
@@ -22,6 +42,47 @@ class TerminalQuerySet(models.QuerySet):
             return self.none()
         return self.filter(merchant_id=user.merchant_id)
 
+    def with_related(self):
+        """Everything a list row shows, in the same query."""
+        return self.select_related("channel", "merchant", "home_branch")
+
+    def in_stock(self):
+        return self.filter(status=Terminal.Status.IN_STOCK)
+
+    def in_service(self):
+        return self.filter(status__in=Terminal.IN_SERVICE_STATUSES)
+
+    def for_merchant(self, merchant):
+        return self.filter(merchant=merchant)
+
+    def search(self, q):
+        """Serial or tag number (any part), TID or MID (exact), or merchant name or credit code."""
+        q = (q or "").strip()
+        if not q:
+            return self
+        return self.filter(
+            Q(serial_number__icontains=q)
+            | Q(tag_number__icontains=q)
+            | Q(tid__iexact=q)
+            | Q(mid=q)
+            | Q(merchant__name__icontains=q)
+            | Q(merchant__credit_code__iexact=q)
+        )
+
+    def with_care_dates(self):
+        """Annotate `last_cleaning_at` and `last_paper_roll_at` (one subquery each, no extra query)."""
+        def latest(kind):
+            return Subquery(
+                MaintenanceRecord.objects.filter(terminal=OuterRef("pk"), kind=kind)
+                .order_by("-done_at")
+                .values("done_at")[:1]
+            )
+
+        return self.annotate(
+            last_cleaning_at=latest(MaintenanceRecord.Kind.CLEANING),
+            last_paper_roll_at=latest(MaintenanceRecord.Kind.PAPER_ROLL),
+        )
+
 
 class Terminal(models.Model):
     class Status(models.TextChoices):
@@ -34,8 +95,12 @@ class Terminal(models.Model):
         DEREGISTERED = "deregistered", _("Deregistered")
         DESTROYED = "destroyed", _("Destroyed")
 
-    serial_number = models.CharField(_("terminal number (serial)"), max_length=40, unique=True)
-    tag_number = models.CharField(_("tag number"), max_length=40, unique=True)
+    serial_number = models.CharField(
+        _("terminal number (serial)"), max_length=40, unique=True, validators=[validate_device_number]
+    )
+    tag_number = models.CharField(
+        _("tag number"), max_length=40, unique=True, validators=[validate_device_number]
+    )
     model = models.CharField(_("model"), max_length=60)
     manufacturer = models.CharField(_("manufacturer"), max_length=60)
     channel = models.ForeignKey(
@@ -83,12 +148,77 @@ class Terminal(models.Model):
             models.Index(fields=["mid"]),
         ]
 
+    # With a merchant and able to take payments (or being repaired to take them again).
+    IN_SERVICE_STATUSES = ("active", "faulty", "in_repair")
+    # Where a merchant has the terminal in hand and looks after it.
+    WITH_MERCHANT_STATUSES = ("pending_activation", "active", "faulty", "in_repair")
+    # The end of its life with a merchant: only staff act on it from here.
+    FINAL_STATUSES = ("deregistered", "destroyed")
+    STATUS_BADGES = {
+        "in_stock": "secondary",
+        "pending_activation": "info",
+        "active": "success",
+        "faulty": "danger",
+        "in_repair": "warning",
+        "retired": "dark",
+        "deregistered": "light",
+        "destroyed": "dark",
+    }
+
     def __str__(self):
         return f"{self.serial_number} ({self.model})"
 
+    def get_absolute_url(self):
+        from django.urls import reverse
+
+        return reverse("terminals:detail", args=[self.serial_number])
+
     @property
     def is_in_service(self):
-        return self.status in {self.Status.ACTIVE, self.Status.FAULTY, self.Status.IN_REPAIR}
+        return self.status in self.IN_SERVICE_STATUSES
+
+    @property
+    def is_with_merchant(self):
+        return self.status in self.WITH_MERCHANT_STATUSES
+
+    @property
+    def status_badge(self):
+        """The Bootstrap colour of this status's badge."""
+        return self.STATUS_BADGES.get(self.status, "secondary")
+
+    def clean(self):
+        self.serial_number = (self.serial_number or "").strip()
+        self.tag_number = (self.tag_number or "").strip()
+        self.tid = (self.tid or "").strip().upper()
+        self.mid = (self.mid or "").strip()
+        errors = {}
+        if self.pk:
+            # No cross-use: the owning merchant changes only through terminals.services.
+            stored = Terminal.objects.filter(pk=self.pk).values_list("merchant_id", flat=True).first()
+            if stored != self.merchant_id:
+                errors["merchant"] = _(
+                    "A terminal belongs to one merchant: it reaches another only after deregistration "
+                    "and re-issue by staff."
+                )
+        if errors:
+            raise ValidationError(errors)
+
+
+class _TerminalPartQuerySet(models.QuerySet):
+    """Rows hanging off a terminal: visible with their terminal."""
+
+    def visible_to(self, user):
+        return self.filter(terminal__in=Terminal.objects.visible_to(user).values("pk"))
+
+
+class TerminalEventQuerySet(_TerminalPartQuerySet):
+    def visible_to(self, user):
+        qs = super().visible_to(user)
+        if user.is_authenticated and not user.is_staff_role:
+            # A re-issued terminal: a merchant sees its own period and the stock history, never
+            # the previous owner's.
+            qs = qs.filter(Q(merchant_id=user.merchant_id) | Q(merchant__isnull=True))
+        return qs
 
 
 class TerminalEvent(models.Model):
@@ -112,12 +242,18 @@ class TerminalEvent(models.Model):
     note = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
+    objects = TerminalEventQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at", "-pk"]
         indexes = [models.Index(fields=["terminal", "-created_at"])]
 
     def __str__(self):
         return f"{self.terminal_id}: {self.from_status} → {self.to_status}"
+
+
+class DeregistrationQuerySet(TerminalEventQuerySet):
+    """The same rule as events: a merchant sees the records of its own period with the terminal."""
 
 
 class Deregistration(models.Model):
@@ -140,6 +276,8 @@ class Deregistration(models.Model):
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = DeregistrationQuerySet.as_manager()
+
     class Meta:
         ordering = ["-date", "-pk"]
         verbose_name = _("deregistration record")
@@ -147,6 +285,16 @@ class Deregistration(models.Model):
 
     def __str__(self):
         return f"{self.get_method_display()} {self.certificate_number}"
+
+
+class MaintenanceRecordQuerySet(_TerminalPartQuerySet):
+    def visible_to(self, user):
+        qs = super().visible_to(user)
+        if user.is_authenticated and not user.is_staff_role:
+            from portal.accounts.models import STAFF_ROLES
+
+            qs = qs.filter(Q(done_by__merchant_id=user.merchant_id) | Q(done_by__role__in=STAFF_ROLES))
+        return qs
 
 
 class MaintenanceRecord(models.Model):
@@ -161,6 +309,8 @@ class MaintenanceRecord(models.Model):
     done_at = models.DateTimeField(_("done at"))
     note = models.CharField(_("note"), max_length=300, blank=True)
 
+    objects = MaintenanceRecordQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("maintenance record")
         verbose_name_plural = _("maintenance records")
@@ -169,3 +319,79 @@ class MaintenanceRecord(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.done_at:%Y-%m-%d}"
+
+
+def import_file_path(instance, filename):
+    # Never the uploader's name on disk; the original name is kept in the row.
+    ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else "csv"
+    return f"terminal-imports/{timezone.now():%Y/%m}/{uuid.uuid4().hex}.{ext}"
+
+
+class ImportJobQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Inventory imports are staff business; merchants never see them."""
+        if not user.is_authenticated or not user.is_staff_role:
+            return self.none()
+        return self
+
+
+class ImportJob(models.Model):
+    """One upload of a bank's terminal inventory, processed by a Celery task in batches."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Importing")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    class Format(models.TextChoices):
+        CSV = "csv", "CSV"
+        XLSX = "xlsx", "XLSX"
+
+    file = models.FileField(_("file"), upload_to=import_file_path)
+    original_name = models.CharField(_("file name"), max_length=255)
+    format = models.CharField(_("format"), max_length=8, choices=Format.choices)
+    size = models.PositiveIntegerField(_("size"))
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.QUEUED)
+    total = models.PositiveIntegerField(_("rows"), default=0)
+    done = models.PositiveIntegerField(_("rows done"), default=0)
+    created_count = models.PositiveIntegerField(_("imported"), default=0)
+    present_count = models.PositiveIntegerField(_("already present"), default=0)
+    error_count = models.PositiveIntegerField(_("rejected"), default=0)
+    # [{"line": 7, "serial_number": "...", "reason": "..."}] for every rejected row, in file order.
+    errors = models.JSONField(_("rejected rows"), default=list, blank=True)
+    message = models.TextField(_("message"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("uploaded by")
+    )
+    created_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    objects = ImportJobQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("terminal import")
+        verbose_name_plural = _("terminal imports")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["-created_at"])]
+
+    def __str__(self):
+        return f"#{self.pk} {self.original_name}"
+
+    def get_absolute_url(self):
+        from django.urls import reverse
+
+        return reverse("terminals:import_detail", args=[self.pk])
+
+    @property
+    def is_finished(self):
+        return self.status in {self.Status.DONE, self.Status.FAILED}
+
+    @property
+    def percent(self):
+        if self.is_finished:
+            return 100
+        if not self.total:
+            return 0
+        return min(100, int(self.done * 100 / self.total))

@@ -13,6 +13,17 @@ NAV = [
     ("home", _("Home"), "house", ALL),
     ("accounts:merchants", _("Merchants"), "shop", STAFF),
     ("accounts:branches", _("Branches"), "building", ALL),
+    ("terminals:mine", _("My terminals"), "credit-card", ("merchant",)),
+    ("terminals:list", _("Terminals"), "credit-card-2-front", STAFF),
+    ("terminals:import", _("Import"), "upload", ("reviewer", "admin")),
+    ("tickets:list", _("Fault tickets"), "tools", ALL),
+    ("tickets:log_call", _("Log a call"), "telephone-inbound", ("agent", "admin")),
+    ("applications:list", _("Applications"), "file-earmark-plus", ("merchant",)),
+    ("applications:queue", _("Review queue"), "clipboard-check", ("reviewer", "admin")),
+    ("insights:search", _("Search"), "search", STAFF),
+    ("insights:reports", _("Reports"), "bar-chart-line", ("reviewer", "admin")),
+    ("notifications:inbox", _("Notifications"), "bell", ALL),
+    ("notifications:log", _("Delivery log"), "send-check", ("reviewer", "admin")),
 ]
 
 

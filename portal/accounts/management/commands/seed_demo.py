@@ -7,6 +7,10 @@ from django.db import transaction
 # Each app that has demo data adds its seeder here, in dependency order.
 SEEDERS = [
     "portal.accounts.demo",
+    "terminals.demo",
+    "repairs.demo",
+    "applications.demo",
+    "portal.insights.demo",
 ]
 
 

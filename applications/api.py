@@ -1,0 +1,331 @@
+"""The applications API (DESIGN.md): /api/v1/applications/, /{number}/, /{number}/documents/,
+/{number}/transition/, and /{number}/volumes/ (monthly card volume of the assigned terminals)."""
+
+import django_filters
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, extend_schema_view
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+
+from applications import selectors, workflow
+from applications.models import Application, ApplicationDocument, ApplicationEvent, MonthlyVolume
+from applications.workflow import ApplicationError
+from portal.accounts.models import Channel
+from portal.core.files import DOCUMENT_TYPES, check_upload
+from terminals.models import Terminal
+
+
+class ApplicationEventSerializer(serializers.ModelSerializer):
+    actor = serializers.SerializerMethodField()
+    summary = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = ApplicationEvent
+        fields = ["kind", "action", "subject", "summary", "from_status", "to_status", "actor", "note", "created_at"]
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_actor(self, event):
+        return event.actor.display_name if event.actor_id else "system"
+
+
+class ApplicationDocumentSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ApplicationDocument
+        fields = ["id", "kind", "original_name", "content_type", "size", "verdict", "verdict_reason",
+                  "uploaded_at", "url"]
+        read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_url(self, doc):
+        """The private, visibility-checked file view (each view is logged)."""
+        return doc.get_absolute_url()
+
+
+class ApplicationDocumentUploadSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=ApplicationDocument.Kind.choices)
+    file = serializers.FileField(help_text="PDF, JPEG or PNG; the content is checked, not the name.")
+
+    def validate_file(self, uploaded):
+        try:
+            self.content_type = check_upload(uploaded, allowed=DOCUMENT_TYPES)
+        except ValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from exc
+        return uploaded
+
+
+class DepositProgressSerializer(serializers.Serializer):
+    amount = serializers.DecimalField(max_digits=10, decimal_places=2, source="account.amount")
+    target = serializers.DecimalField(max_digits=14, decimal_places=2)
+    total = serializers.DecimalField(max_digits=14, decimal_places=2)
+    percent = serializers.IntegerField()
+    deadline = serializers.DateField()
+    eligible = serializers.BooleanField()
+    expired = serializers.BooleanField()
+    refunded = serializers.BooleanField(source="account.refunded")
+
+
+class ApplicationSerializer(serializers.ModelSerializer):
+    ticket = serializers.CharField(source="ticket.service_order_no", read_only=True, allow_null=True)
+    channel = serializers.CharField(source="channel.code", read_only=True)
+    merchant = serializers.CharField(source="merchant.name", read_only=True)
+
+    class Meta:
+        model = Application
+        fields = ["number", "kind", "status", "merchant", "ticket", "channel", "quantity", "fee_plan",
+                  "fee_amount", "deposit_target", "deposit_months", "submitted_at", "created_at", "updated_at"]
+        read_only_fields = fields
+
+
+class ApplicationDetailSerializer(ApplicationSerializer):
+    documents = serializers.SerializerMethodField()
+    events = serializers.SerializerMethodField()
+    terminals = serializers.SerializerMethodField()
+    deposit = serializers.SerializerMethodField()
+    allowed_transitions = serializers.SerializerMethodField()
+
+    class Meta(ApplicationSerializer.Meta):
+        fields = ApplicationSerializer.Meta.fields + [
+            "remarks", "decision_reason", "contract_number", "contract_signed_on", "training_date",
+            "activated_on", "documents", "terminals", "deposit", "events", "allowed_transitions",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(ApplicationDocumentSerializer(many=True))
+    def get_documents(self, app):
+        return ApplicationDocumentSerializer(app.documents.all(), many=True).data
+
+    @extend_schema_field(ApplicationEventSerializer(many=True))
+    def get_events(self, app):
+        user = self.context["request"].user
+        events = [e for e in app.events.all() if e.is_public or user.is_staff_role]
+        return ApplicationEventSerializer(events, many=True).data
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_terminals(self, app):
+        return [t.serial_number for t in app.terminals.all()]
+
+    @extend_schema_field(DepositProgressSerializer(allow_null=True))
+    def get_deposit(self, app):
+        progress = selectors.deposit_for(app)
+        return DepositProgressSerializer(progress).data if progress else None
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_allowed_transitions(self, app):
+        return [t.target for t in workflow.allowed_transitions(app, self.context["request"].user)]
+
+
+class ApplicationCreateSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=Application.Kind.choices)
+    ticket = serializers.CharField(required=False, allow_blank=True,
+                                   help_text="Service-order number of the unrepairable ticket (replacement).")
+    channel = serializers.CharField(help_text="Channel code, e.g. BANK.")
+    quantity = serializers.IntegerField(min_value=1, max_value=20, default=1)
+    fee_plan = serializers.ChoiceField(choices=Application.FeePlan.choices)
+    remarks = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+
+
+class ApplicationTransitionSerializer(serializers.Serializer):
+    to = serializers.ChoiceField(choices=Application.Status.choices)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=2000,
+                                   help_text="needs_info and rejected.")
+    fee_plan = serializers.ChoiceField(choices=Application.FeePlan.choices, required=False,
+                                       help_text="approved: fixes the plan (default: the one applied for).")
+    contract_number = serializers.CharField(required=False, max_length=40, help_text="contract_signed.")
+    terminal = serializers.ListField(
+        child=serializers.CharField(), required=False,
+        help_text="device_assigned: in_stock serial number(s) of the same channel, as many as the quantity "
+                  "(a single string is accepted too).",
+    )
+    training_notes = serializers.CharField(required=False, max_length=2000, help_text="activated.")
+    training_date = serializers.DateField(required=False, help_text="activated (default today).")
+
+    def to_internal_value(self, data):
+        if hasattr(data, "getlist") and "terminal" in data:
+            data = {**data.dict(), "terminal": data.getlist("terminal")}
+        elif isinstance(data, dict) and isinstance(data.get("terminal"), str):
+            data = {**data, "terminal": [data["terminal"]]}
+        return super().to_internal_value(data)
+
+
+class MonthlyVolumeSerializer(serializers.ModelSerializer):
+    terminal = serializers.CharField(source="terminal.serial_number")
+    month = serializers.DateField(help_text="Any day of the month (stored as its first day).")
+
+    class Meta:
+        model = MonthlyVolume
+        fields = ["terminal", "month", "amount", "updated_at"]
+        read_only_fields = ["updated_at"]
+
+
+class ApplicationErrorSerializer(serializers.Serializer):
+    """A refusal: `detail` for the user, `code` (invalid, forbidden, not_allowed) and, for 400, each
+    field's errors under its name."""
+
+    detail = serializers.CharField()
+    code = serializers.CharField(required=False)
+
+
+def _error(exc):
+    body = {"detail": exc.message, "code": exc.code, **exc.field_errors}
+    return Response(body, status=exc.http_status)
+
+
+def _invalid(errors):
+    """A 400 of the same shape as the workflow's refusals: detail, code and the fields' errors."""
+    return Response({"detail": "Please correct the fields.", "code": "invalid", **errors},
+                    status=status.HTTP_400_BAD_REQUEST)
+
+
+class ApplicationFilter(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=Application.Status.choices)
+    kind = django_filters.ChoiceFilter(choices=Application.Kind.choices)
+    channel = django_filters.CharFilter(field_name="channel__code", lookup_expr="iexact")
+
+    class Meta:
+        model = Application
+        fields = ["status", "kind", "channel"]
+
+
+ERRORS = {
+    400: OpenApiResponse(ApplicationErrorSerializer, description="Invalid: field errors by name"),
+    403: OpenApiResponse(ApplicationErrorSerializer, description="Not your role"),
+    404: OpenApiResponse(description="No such application visible to you"),
+}
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Applications visible to the caller (merchants: their own)"),
+    retrieve=extend_schema(summary="One application with its documents, terminals, deposit and timeline"),
+)
+class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    lookup_field = "number"
+    lookup_value_regex = "[^/]+"
+    filterset_class = ApplicationFilter
+
+    def get_queryset(self):
+        user = self.request.user
+        if self.action == "list":
+            return selectors.applications_for(user).select_related("merchant")
+        return Application.objects.visible_to(user).select_related("merchant", "channel", "ticket").prefetch_related(
+            "documents", "terminals", "events__actor"
+        )
+
+    def get_serializer_class(self):
+        return ApplicationDetailSerializer if self.action == "retrieve" else ApplicationSerializer
+
+    def get_object(self):
+        return get_object_or_404(self.get_queryset(), number=self.kwargs["number"])
+
+    @extend_schema(
+        summary="Apply for a terminal (merchants); returns the number and status draft",
+        request=ApplicationCreateSerializer,
+        responses={201: ApplicationDetailSerializer, **ERRORS},
+    )
+    def create(self, request, *args, **kwargs):
+        data = ApplicationCreateSerializer(data=request.data)
+        if not data.is_valid():
+            return _invalid(data.errors)
+        v = data.validated_data
+        channel = Channel.objects.filter(code=v["channel"]).first()
+        if channel is None:
+            return Response({"detail": "Unknown channel.", "code": "invalid", "channel": "Unknown channel."},
+                            status=status.HTTP_400_BAD_REQUEST)
+        ticket = None
+        if v.get("ticket"):
+            from repairs.models import FaultTicket
+
+            ticket = FaultTicket.objects.visible_to(request.user).filter(service_order_no=v["ticket"]).first()
+            if ticket is None:
+                return Response({"detail": "No such fault ticket.", "code": "invalid",
+                                 "ticket": "No such fault ticket."}, status=status.HTTP_400_BAD_REQUEST)
+        try:
+            app = workflow.create_application(
+                actor=request.user, kind=v["kind"], ticket=ticket, channel=channel, quantity=v["quantity"],
+                fee_plan=v["fee_plan"], remarks=v.get("remarks", ""),
+            )
+        except ApplicationError as exc:
+            return _error(exc)
+        app = self.get_queryset().get(pk=app.pk)
+        return Response(ApplicationDetailSerializer(app, context={"request": request}).data,
+                        status=status.HTTP_201_CREATED)
+
+    @extend_schema(methods=["GET"], summary="The application's documents", responses=ApplicationDocumentSerializer(many=True))
+    @extend_schema(
+        methods=["POST"],
+        summary="Upload a document (multipart: kind, file)",
+        request={"multipart/form-data": ApplicationDocumentUploadSerializer},
+        responses={201: ApplicationDocumentSerializer, 409: OpenApiResponse(ApplicationErrorSerializer), **ERRORS},
+    )
+    @action(detail=True, methods=["get", "post"], parser_classes=[MultiPartParser, FormParser],
+            pagination_class=None)
+    def documents(self, request, number=None, **kwargs):
+        app = self.get_object()
+        if request.method == "GET":
+            return Response(ApplicationDocumentSerializer(app.documents.all(), many=True).data)
+        upload = ApplicationDocumentUploadSerializer(data=request.data)
+        if not upload.is_valid():
+            return _invalid(upload.errors)
+        try:
+            doc = workflow.add_document(
+                application=app, kind=upload.validated_data["kind"], uploaded=upload.validated_data["file"],
+                content_type=upload.content_type, actor=request.user,
+            )
+        except ApplicationError as exc:
+            return _error(exc)
+        return Response(ApplicationDocumentSerializer(doc).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Move the application to another state",
+        request=ApplicationTransitionSerializer,
+        responses={200: ApplicationDetailSerializer, 409: OpenApiResponse(ApplicationErrorSerializer, "Not allowed now"),
+                   **ERRORS},
+    )
+    @action(detail=True, methods=["post"], parser_classes=[JSONParser, FormParser, MultiPartParser])
+    def transition(self, request, number=None, **kwargs):
+        app = self.get_object()
+        data = ApplicationTransitionSerializer(data=request.data)
+        if not data.is_valid():
+            return _invalid(data.errors)
+        fields = dict(data.validated_data)
+        to = fields.pop("to")
+        try:
+            workflow.application_transition(application=app, to=to, actor=request.user, **fields)
+        except ApplicationError as exc:
+            return _error(exc)
+        app = self.get_queryset().get(pk=app.pk)
+        return Response(ApplicationDetailSerializer(app, context={"request": request}).data)
+
+    @extend_schema(methods=["GET"], summary="Monthly card volumes of the assigned terminals",
+                   responses=MonthlyVolumeSerializer(many=True))
+    @extend_schema(
+        methods=["POST"],
+        summary="Record (or correct) one terminal's card volume for one month (staff)",
+        request=MonthlyVolumeSerializer,
+        responses={201: MonthlyVolumeSerializer, **ERRORS},
+    )
+    @action(detail=True, methods=["get", "post"], pagination_class=None)
+    def volumes(self, request, number=None, **kwargs):
+        app = self.get_object()
+        if request.method == "GET":
+            return Response(MonthlyVolumeSerializer(selectors.volumes_for(app), many=True).data)
+        data = MonthlyVolumeSerializer(data=request.data)
+        if not data.is_valid():
+            return _invalid(data.errors)
+        serial = data.validated_data["terminal"]["serial_number"]
+        terminal = Terminal.objects.filter(applications=app, serial_number=serial).first()
+        if terminal is None:
+            return Response({"detail": "This terminal is not assigned to the application.", "code": "invalid",
+                             "terminal": "Not assigned to this application."}, status=status.HTTP_400_BAD_REQUEST)
+        try:
+            volume = workflow.record_volume(terminal=terminal, month=data.validated_data["month"],
+                                            amount=data.validated_data["amount"], actor=request.user)
+        except ApplicationError as exc:
+            return _error(exc)
+        return Response(MonthlyVolumeSerializer(volume).data, status=status.HTTP_201_CREATED)

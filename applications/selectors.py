@@ -1,0 +1,142 @@
+"""Reads shared by the application pages and the API."""
+
+from django.db.models import Count, Prefetch, Q, Sum
+
+from applications.models import (
+    Application,
+    ApplicationDocument,
+    ApplicationEvent,
+    DepositAccount,
+    MonthlyVolume,
+)
+from applications.workflow import counted_months_filter, current_documents, deposit_progress
+from terminals.models import Terminal
+
+
+def applications_for(user):
+    """The user's applications (newest first) with what the lists show."""
+    return (
+        Application.objects.visible_to(user)
+        .select_related("channel", "ticket", "deposit")
+        .order_by("-created_at", "-pk")
+    )
+
+
+def review_queue(user, *, status="", channel="", kind=""):
+    """The reviewers' queue: oldest submission first; by default everything still being handled."""
+    qs = Application.objects.visible_to(user).select_related("merchant", "channel", "ticket", "reviewer")
+    if status:
+        qs = qs.filter(status=status)
+    else:
+        qs = qs.exclude(status__in=(*Application.FINAL_STATUSES, Application.Status.DRAFT))
+    if channel:
+        qs = qs.filter(channel__code=channel)
+    if kind:
+        qs = qs.filter(kind=kind)
+    return qs.order_by("submitted_at", "created_at", "pk")
+
+
+def application_detail(user, number):
+    """One application with its documents, terminals and timeline (merchants see public lines)."""
+    events = ApplicationEvent.objects.select_related("actor").order_by("created_at", "pk")
+    if not user.is_staff_role:
+        events = events.filter(is_public=True)
+    return (
+        Application.objects.visible_to(user)
+        .select_related("merchant", "channel", "ticket__terminal", "reviewer", "created_by")
+        .prefetch_related(
+            Prefetch("documents", queryset=ApplicationDocument.objects.select_related("verdict_by", "uploaded_by")),
+            Prefetch("events", queryset=events),
+            Prefetch("terminals", queryset=Terminal.objects.order_by("serial_number")),
+        )
+        .filter(number=number)
+    )
+
+
+def documents_by_kind(application):
+    """Each required kind with its current document and earlier uploads (from the prefetch)."""
+    docs = list(application.documents.all())
+    current = current_documents(application, docs)
+    return [
+        {
+            "kind": kind,
+            "label": ApplicationDocument.Kind(kind).label,
+            "document": current[kind],
+            "history": [d for d in docs if d.kind == kind and d is not current[kind]],
+        }
+        for kind in current
+    ]
+
+
+def deposit_for(application):
+    """The deposit account and its progress, or None."""
+    try:
+        account = application.deposit
+    except DepositAccount.DoesNotExist:
+        return None
+    return {"account": account, **deposit_progress(account)}
+
+
+def deposits_progress(applications):
+    """Progress for many applications in one query ({application pk: progress})."""
+    accounts = {}
+    for app in applications:
+        account = getattr(app, "deposit", None)  # a missing reverse one-to-one is an AttributeError
+        if account is not None:
+            accounts[app.pk] = account
+    if not accounts:
+        return {}
+    condition = Q()
+    for account in accounts.values():
+        condition |= Q(terminal__applications=account.application_id) & counted_months_filter(account)
+    totals = dict(
+        MonthlyVolume.objects.filter(condition)
+        .values_list("terminal__applications")
+        .annotate(total=Sum("amount"))
+        .values_list("terminal__applications", "total")
+    )
+    return {pk: deposit_progress(account, totals.get(pk, 0)) for pk, account in accounts.items()}
+
+
+def in_stock_terminals(application):
+    """Terminals a reviewer may assign: in stock, of the application's channel, not issued elsewhere."""
+    return (
+        Terminal.objects.filter(status=Terminal.Status.IN_STOCK, channel_id=application.channel_id)
+        .filter(Q(merchant__isnull=True) | Q(merchant_id=application.merchant_id))
+        .order_by("serial_number")
+    )
+
+
+def volumes_for(application):
+    return (
+        MonthlyVolume.objects.filter(terminal__applications=application)
+        .select_related("terminal")
+        .order_by("-month", "terminal__serial_number")
+    )
+
+
+def queue_counts(user):
+    """Applications waiting for a reviewer, per status (the staff dashboard)."""
+    rows = (
+        Application.objects.visible_to(user)
+        .exclude(status__in=(*Application.FINAL_STATUSES, Application.Status.DRAFT))
+        .values_list("status")
+        .annotate(n=Count("pk"))
+    )
+    return dict(rows)
+
+
+def replaceable_tickets(user):
+    """The merchant's unrepairable tickets with no replacement application under way."""
+    from repairs.models import FaultTicket
+
+    if not user.is_merchant:
+        return FaultTicket.objects.none()
+    pending = Application.objects.exclude(status__in=(Application.Status.REJECTED, Application.Status.WITHDRAWN))
+    return (
+        FaultTicket.objects.visible_to(user)
+        .filter(status__in=(FaultTicket.Status.UNREPAIRABLE, FaultTicket.Status.REPLACEMENT))
+        .exclude(pk__in=pending.filter(ticket__isnull=False).values("ticket_id"))
+        .select_related("terminal")
+        .order_by("-updated_at")[:10]
+    )

@@ -1,0 +1,57 @@
+-- wrk script of bench/run.py: requests from a list, and a JSON summary line at the end.
+--
+-- BENCH_PATHS_FILE names a file of request lines, "path" or "path<TAB>json body". Line L is
+-- always sent by thread L % BENCH_THREADS, and each thread walks its lines in order, so a list
+-- laid out in passes (step 1 of every ticket, then step 2 of every ticket, ...) moves each ticket
+-- through its steps in order, never two at once. BENCH_METHOD (GET or POST) applies to every line.
+local lines = nil
+local counter = 0
+local method = os.getenv("BENCH_METHOD") or "GET"
+local nthreads = tonumber(os.getenv("BENCH_THREADS") or "2")
+
+local threads = {}
+function setup(thread)
+  thread:set("id", #threads)
+  table.insert(threads, thread)
+end
+
+function init(args)
+  local f = os.getenv("BENCH_PATHS_FILE")
+  if f then
+    lines = {}
+    for line in io.lines(f) do
+      local tab = string.find(line, "\t", 1, true)
+      if tab then
+        table.insert(lines, {string.sub(line, 1, tab - 1), string.sub(line, tab + 1)})
+      else
+        table.insert(lines, {line, nil})
+      end
+    end
+  end
+  counter = 0
+end
+
+function request()
+  local path, body = nil, nil
+  if lines then
+    local idx = (counter * nthreads + (id or 0)) % #lines + 1
+    path, body = lines[idx][1], lines[idx][2]
+  end
+  counter = counter + 1
+  if method == "POST" then
+    wrk.headers["Content-Type"] = "application/json"
+    return wrk.format("POST", path, nil, body or "{}")
+  end
+  return wrk.format(nil, path)
+end
+
+function done(summary, latency, requests)
+  local errors = summary.errors.connect + summary.errors.read + summary.errors.write
+    + summary.errors.status + summary.errors.timeout
+  io.write(string.format(
+    'WRKJSON {"requests": %d, "duration_us": %d, "errors": %d, "non2xx": %d, "timeouts": %d, '
+    .. '"p50_ms": %.2f, "p95_ms": %.2f, "p99_ms": %.2f, "max_ms": %.2f}\n',
+    summary.requests, summary.duration, errors, summary.errors.status, summary.errors.timeout,
+    latency:percentile(50) / 1000, latency:percentile(95) / 1000,
+    latency:percentile(99) / 1000, latency.max / 1000))
+end

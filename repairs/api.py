@@ -1,0 +1,265 @@
+"""The tickets API (DESIGN.md): /api/v1/tickets/, /{service_order_no}/, /{service_order_no}/transition/."""
+
+import django_filters
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, extend_schema_view
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from repairs import selectors, workflow
+from repairs.models import FaultTicket, NetworkTest, RepairRequest, TicketEvent
+from repairs.workflow import TransitionError
+
+S = FaultTicket.Status
+HTTP_STATUS = {
+    "invalid": status.HTTP_400_BAD_REQUEST,
+    "forbidden": status.HTTP_403_FORBIDDEN,
+    "not_allowed": status.HTTP_409_CONFLICT,
+    "stale": status.HTTP_409_CONFLICT,
+}
+
+
+class TicketEventSerializer(serializers.ModelSerializer):
+    actor = serializers.SerializerMethodField()
+
+    class Meta:
+        model = TicketEvent
+        fields = ["from_status", "to_status", "actor", "note", "is_public", "created_at"]
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_actor(self, event):
+        return event.actor.display_name if event.actor_id else "system"
+
+
+class BranchSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    city = serializers.CharField()
+    address = serializers.CharField()
+    phone = serializers.CharField()
+    hours = serializers.CharField()
+
+
+class NetworkTestSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = NetworkTest
+        fields = ["passed", "details", "created_at"]
+
+
+class RepairRequestSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = RepairRequest
+        fields = ["form_number", "documents", "diagnosis", "work_done", "parts", "picked_up_at", "created_at"]
+
+
+class TicketSerializer(serializers.ModelSerializer):
+    terminal = serializers.CharField(source="terminal.serial_number", read_only=True)
+    merchant = serializers.CharField(source="merchant.name", read_only=True)
+    branch = BranchSerializer(read_only=True, allow_null=True)
+    overdue = serializers.BooleanField(source="is_overdue", read_only=True)
+
+    class Meta:
+        model = FaultTicket
+        fields = [
+            "service_order_no", "status", "terminal", "merchant", "fault_type", "priority", "agent_name",
+            "branch", "sla_due_at", "overdue", "version", "created_at", "updated_at", "closed_at",
+        ]
+        read_only_fields = fields
+
+
+class TicketDetailSerializer(TicketSerializer):
+    tag_number = serializers.CharField(source="terminal.tag_number", read_only=True)
+    events = serializers.SerializerMethodField()
+    network_tests = serializers.SerializerMethodField()
+    repair_request = serializers.SerializerMethodField()
+    pickup_code = serializers.SerializerMethodField()
+    allowed_transitions = serializers.SerializerMethodField()
+
+    class Meta(TicketSerializer.Meta):
+        fields = TicketSerializer.Meta.fields + [
+            "tag_number", "symptoms", "contact_window", "source", "events", "network_tests", "repair_request",
+            "pickup_code", "allowed_transitions",
+        ]
+        read_only_fields = fields
+
+    def _user(self):
+        return self.context["request"].user
+
+    @extend_schema_field(TicketEventSerializer(many=True))
+    def get_events(self, ticket):
+        return TicketEventSerializer(selectors.public_events(ticket, self._user()), many=True).data
+
+    @extend_schema_field(NetworkTestSerializer(many=True))
+    def get_network_tests(self, ticket):
+        return NetworkTestSerializer(selectors.network_tests(ticket), many=True).data
+
+    @extend_schema_field(RepairRequestSerializer(allow_null=True))
+    def get_repair_request(self, ticket):
+        rr = selectors.repair_request(ticket)
+        return RepairRequestSerializer(rr).data if rr else None
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_pickup_code(self, ticket):
+        """Only to the ticket's own merchant, only while ready for pickup."""
+        user = self._user()
+        if not (user.is_merchant and user.merchant_id == ticket.merchant_id and ticket.status == S.READY_FOR_PICKUP):
+            return None
+        rr = selectors.repair_request(ticket)
+        return rr.pickup_code if rr else None
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_allowed_transitions(self, ticket):
+        return [t.target for t in workflow.allowed_transitions(ticket, self._user())]
+
+
+class TicketCreateSerializer(serializers.Serializer):
+    terminal = serializers.CharField(help_text="The terminal's serial number (terminal number).")
+    fault_type = serializers.ChoiceField(choices=FaultTicket.FaultType.choices)
+    symptoms = serializers.CharField(max_length=4000)
+    contact_window = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    priority = serializers.ChoiceField(
+        choices=FaultTicket.Priority.choices, required=False, help_text="Staff only; merchants get the default."
+    )
+
+
+class TransitionSerializer(serializers.Serializer):
+    to = serializers.ChoiceField(choices=S.choices)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=4000)
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=4000)
+    branch = serializers.CharField(required=False, help_text="Branch code, for awaiting_branch.")
+    tag_number = serializers.CharField(required=False, help_text="For at_branch: must match the terminal.")
+    serial_number = serializers.CharField(required=False, help_text="For at_branch: must match the terminal.")
+    documents = serializers.ListField(
+        child=serializers.ChoiceField(choices=RepairRequest.Document.choices), required=False,
+        help_text="For at_branch: the documents presented.",
+    )
+    diagnosis = serializers.CharField(required=False, max_length=4000, help_text="diagnosing → repairing.")
+    work_done = serializers.CharField(required=False, max_length=4000, help_text="repairing → network_testing.")
+    parts = serializers.CharField(required=False, allow_blank=True, max_length=300)
+    test_passed = serializers.BooleanField(required=False, allow_null=True, default=None)
+    details = serializers.CharField(required=False, allow_blank=True, max_length=4000)
+    pickup_code = serializers.CharField(required=False, help_text="For picked_up: the merchant's pickup code.")
+    version = serializers.IntegerField(
+        required=False, help_text="The ticket version you saw; a changed ticket answers 409 (stale)."
+    )
+
+
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    code = serializers.CharField()
+
+
+class TicketFilter(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=S.choices)
+    fault_type = django_filters.ChoiceFilter(choices=FaultTicket.FaultType.choices)
+    priority = django_filters.ChoiceFilter(choices=FaultTicket.Priority.choices)
+    branch = django_filters.CharFilter(field_name="branch__code", lookup_expr="iexact")
+    terminal = django_filters.CharFilter(field_name="terminal__serial_number", lookup_expr="iexact")
+    overdue = django_filters.BooleanFilter(method="filter_overdue")
+    open = django_filters.BooleanFilter(method="filter_open")
+    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+
+    class Meta:
+        model = FaultTicket
+        fields = ["status", "fault_type", "priority", "branch", "terminal"]
+
+    def filter_overdue(self, queryset, name, value):
+        if value is None:
+            return queryset
+        overdue = queryset.overdue(timezone.now())
+        return overdue if value else queryset.exclude(pk__in=overdue.values("pk"))
+
+    def filter_open(self, queryset, name, value):
+        if value is None:
+            return queryset
+        return queryset.open() if value else queryset.filter(status__in=FaultTicket.FINAL_STATUSES)
+
+
+def _error(exc):
+    body = {"detail": exc.message, "code": exc.code}
+    if exc.field_errors:
+        body.update(exc.field_errors)
+    return Response(body, status=HTTP_STATUS.get(exc.code, status.HTTP_409_CONFLICT))
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Fault tickets visible to the caller (merchants: their own)",
+        responses={200: TicketSerializer, 404: OpenApiResponse(description="No such page")},
+    ),
+    retrieve=extend_schema(
+        summary="One ticket with its timeline; pickup_code only to its merchant when ready",
+        responses={200: TicketDetailSerializer, 404: OpenApiResponse(description="No such ticket visible to the caller")},
+    ),
+)
+class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    lookup_field = "service_order_no"
+    lookup_value_regex = "[^/]+"
+    filterset_class = TicketFilter
+
+    def get_queryset(self):
+        return selectors.visible_tickets(self.request.user).order_by("-created_at", "-pk")
+
+    def get_serializer_class(self):
+        return TicketSerializer if self.action == "list" else TicketDetailSerializer
+
+    @extend_schema(
+        summary="Report a fault",
+        request=TicketCreateSerializer,
+        responses={
+            201: TicketDetailSerializer,
+            400: OpenApiResponse(description="Field errors, e.g. the terminal already has an open ticket"),
+            404: OpenApiResponse(ErrorSerializer, description="No such terminal visible to the caller"),
+        },
+    )
+    def create(self, request):
+        from terminals.models import Terminal
+
+        data = TicketCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        terminal = Terminal.objects.visible_to(request.user).filter(serial_number=values["terminal"]).first()
+        if terminal is None:
+            return Response(
+                {"detail": "No terminal with this serial number is visible to you.", "code": "not_found"},
+                status=status.HTTP_404_NOT_FOUND,
+            )
+        try:
+            ticket = workflow.create_ticket(
+                terminal=terminal, actor=request.user, fault_type=values["fault_type"],
+                symptoms=values["symptoms"], contact_window=values.get("contact_window", ""),
+                priority=values.get("priority") if request.user.is_staff_role else None,
+                source=FaultTicket.Source.API,
+            )
+        except TransitionError as exc:
+            return _error(exc)
+        ticket = self.get_queryset().get(pk=ticket.pk)
+        return Response(TicketDetailSerializer(ticket, context={"request": request}).data, status=201)
+
+    @extend_schema(
+        summary="Move the ticket to another state (DESIGN.md transition table)",
+        request=TransitionSerializer,
+        responses={
+            200: TicketDetailSerializer,
+            400: OpenApiResponse(description="Field errors (e.g. wrong tag number or pickup code)"),
+            403: OpenApiResponse(ErrorSerializer, description="Not allowed for the caller's role or branch"),
+            404: OpenApiResponse(description="No such ticket visible to the caller"),
+            409: OpenApiResponse(ErrorSerializer, description="Not allowed from the current state, or stale"),
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def transition(self, request, service_order_no=None, **kwargs):
+        ticket = self.get_object()
+        data = TransitionSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = {k: v for k, v in data.validated_data.items() if v is not None}
+        to = fields.pop("to")
+        try:
+            workflow.ticket_transition(ticket=ticket, to=to, actor=request.user, **fields)
+        except TransitionError as exc:
+            return _error(exc)
+        ticket = self.get_queryset().get(pk=ticket.pk)
+        return Response(TicketDetailSerializer(ticket, context={"request": request}).data)

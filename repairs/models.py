@@ -1,0 +1,320 @@
+"""Fault tickets: one fault of one terminal, from the merchant's call to closing.
+
+Every status change goes through `repairs.workflow.ticket_transition`; nothing here writes a status.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class ServiceOrderCounter(models.Model):
+    """One row per calendar day; locked while a ticket is numbered, so numbers are never reused."""
+
+    day = models.DateField(unique=True)
+    last_number = models.PositiveIntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.day:%Y%m%d}: {self.last_number}"
+
+
+class FaultTicketQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Staff see every ticket; a merchant user only its own merchant's."""
+        if not user or not user.is_authenticated:
+            return self.none()
+        if user.is_staff_role:
+            return self
+        if user.merchant_id is None:
+            return self.none()
+        return self.filter(merchant_id=user.merchant_id)
+
+    def open(self):
+        return self.exclude(status__in=FaultTicket.FINAL_STATUSES)
+
+    def overdue(self, now=None):
+        return self.filter(
+            status__in=FaultTicket.SLA_STATUSES, sla_due_at__lt=now or timezone.now()
+        )
+
+
+class FaultTicket(models.Model):
+    class Status(models.TextChoices):
+        REPORTED = "reported", _("Reported")
+        REMOTE_DIAGNOSIS = "remote_diagnosis", _("Remote diagnosis")
+        RESOLVED_REMOTELY = "resolved_remotely", _("Resolved remotely")
+        AWAITING_BRANCH = "awaiting_branch", _("Awaiting branch visit")
+        AT_BRANCH = "at_branch", _("At the branch")
+        DIAGNOSING = "diagnosing", _("Diagnosing")
+        REPAIRING = "repairing", _("Repairing")
+        NETWORK_TESTING = "network_testing", _("Network test")
+        READY_FOR_PICKUP = "ready_for_pickup", _("Ready for pickup")
+        PICKED_UP = "picked_up", _("Picked up")
+        UNREPAIRABLE = "unrepairable", _("Unrepairable")
+        REPLACEMENT = "replacement", _("Replacement")
+        CLOSED = "closed", _("Closed")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    class FaultType(models.TextChoices):
+        CANNOT_ACCEPT_PAYMENT = "cannot_accept_payment", _("Cannot accept payments")
+        SYSTEM_FAULT = "system_fault", _("System fault")
+        PIN_ENTRY_ERROR = "pin_entry_error", _("PIN-entry error")
+        CARD_READER = "card_reader", _("Card reader")
+        PRINTER = "printer", _("Printer")
+        NETWORK = "network", _("Network")
+        DISPLAY = "display", _("Display")
+        POWER = "power", _("Power")
+        OTHER = "other", _("Other")
+
+    class Priority(models.TextChoices):
+        URGENT = "urgent", _("Urgent")
+        HIGH = "high", _("High")
+        NORMAL = "normal", _("Normal")
+        LOW = "low", _("Low")
+
+    class Source(models.TextChoices):
+        PORTAL = "portal", _("Portal")
+        PHONE = "phone", _("Phone call")
+        API = "api", _("API")
+
+    FINAL_STATUSES = (Status.CLOSED, Status.CANCELLED)
+    # The SLA clock runs while the bank owes the merchant a fix (not while it waits on the merchant).
+    SLA_STATUSES = (
+        Status.REPORTED,
+        Status.REMOTE_DIAGNOSIS,
+        Status.AT_BRANCH,
+        Status.DIAGNOSING,
+        Status.REPAIRING,
+        Status.NETWORK_TESTING,
+    )
+
+    service_order_no = models.CharField(_("service-order number"), max_length=20, unique=True, editable=False)
+    terminal = models.ForeignKey(
+        "terminals.Terminal", on_delete=models.PROTECT, related_name="tickets", verbose_name=_("terminal")
+    )
+    merchant = models.ForeignKey(
+        "accounts.Merchant", on_delete=models.PROTECT, related_name="tickets", verbose_name=_("merchant")
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.REPORTED, editable=False
+    )
+    fault_type = models.CharField(_("fault type"), max_length=32, choices=FaultType.choices)
+    symptoms = models.TextField(_("symptoms"), max_length=4000)
+    contact_window = models.CharField(_("preferred contact window"), max_length=100, blank=True)
+    priority = models.CharField(_("priority"), max_length=10, choices=Priority.choices, default=Priority.NORMAL)
+    source = models.CharField(_("reported through"), max_length=10, choices=Source.choices, default=Source.PORTAL)
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("reported by"),
+    )
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        related_name="agent_tickets", verbose_name=_("agent"),
+    )
+    agent_name = models.CharField(_("agent's name"), max_length=150, blank=True)
+    branch = models.ForeignKey(
+        "accounts.Branch", on_delete=models.PROTECT, null=True, blank=True, related_name="tickets",
+        verbose_name=_("branch"),
+    )
+    sla_due_at = models.DateTimeField(_("SLA due"), null=True, blank=True)
+    # Bumped by every transition: a form or API call that sends the version it saw is refused as
+    # stale when someone else changed the ticket in between.
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+    status_changed_at = models.DateTimeField(_("status changed"), default=timezone.now, editable=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True, editable=False)
+
+    objects = FaultTicketQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("fault ticket")
+        verbose_name_plural = _("fault tickets")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            # A terminal has at most one open ticket (the workflow checks first; this is the backstop).
+            models.UniqueConstraint(
+                fields=["terminal"],
+                condition=~Q(status__in=["closed", "cancelled"]),
+                name="one_open_ticket_per_terminal",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "-created_at"]),
+            models.Index(fields=["branch", "status"]),
+            models.Index(fields=["agent", "status"]),
+            models.Index(fields=["merchant", "status"]),
+            models.Index(fields=["sla_due_at"]),
+            models.Index(fields=["-created_at"]),
+            models.Index(fields=["terminal", "-created_at"]),
+            models.Index(fields=["status", "status_changed_at"]),
+        ]
+
+    def __str__(self):
+        return self.service_order_no
+
+    def get_absolute_url(self):
+        from django.urls import reverse
+
+        return reverse("tickets:detail", args=[self.service_order_no])
+
+    @property
+    def is_open(self):
+        return self.status not in self.FINAL_STATUSES
+
+    @property
+    def sla_running(self):
+        return bool(self.sla_due_at) and self.status in self.SLA_STATUSES
+
+    @property
+    def is_overdue(self):
+        return bool(
+            self.sla_due_at and self.status in self.SLA_STATUSES and self.sla_due_at < timezone.now()
+        )
+
+
+
+class RepairRequest(models.Model):
+    """The branch intake form (维修申请单) of a ticket, filled in at the counter."""
+
+    class Document(models.TextChoices):
+        ACCOUNT_OPENING_PERMIT = "account_opening_permit", _("Account-opening permit")
+        BUSINESS_LICENCE = "business_licence", _("Business licence")
+        OPERATOR_ID = "operator_id", _("Operator's ID")
+
+    ticket = models.OneToOneField(FaultTicket, on_delete=models.CASCADE, related_name="repair_request")
+    branch = models.ForeignKey("accounts.Branch", on_delete=models.PROTECT, related_name="+", verbose_name=_("branch"))
+    form_number = models.CharField(_("form number"), max_length=40, unique=True)
+    checked_tag_number = models.CharField(_("tag number as checked"), max_length=40)
+    checked_serial_number = models.CharField(_("serial number as checked"), max_length=40)
+    documents = models.JSONField(_("documents presented"), default=list)
+    engineer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("engineer")
+    )
+    diagnosis = models.TextField(_("diagnosis"), blank=True)
+    work_done = models.TextField(_("work done"), blank=True)
+    parts = models.CharField(_("parts replaced"), max_length=300, blank=True)
+    # Shown only to the owning merchant while the ticket is ready for pickup; the engineer asks for it.
+    pickup_code = models.CharField(_("pickup code"), max_length=12, blank=True)
+    pickup_attempts = models.PositiveSmallIntegerField(_("wrong pickup-code attempts"), default=0)
+    picked_up_at = models.DateTimeField(_("picked up"), null=True, blank=True)
+    created_at = models.DateTimeField(_("taken in"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("repair request")
+        verbose_name_plural = _("repair requests")
+
+    def __str__(self):
+        return self.form_number
+
+    def get_documents_display(self):
+        labels = dict(self.Document.choices)
+        return [labels.get(d, d) for d in self.documents]
+
+    @property
+    def pickup_locked(self):
+        return self.pickup_attempts >= settings.PORTAL.get("PICKUP_CODE_MAX_ATTEMPTS", 5)
+
+
+class NetworkTest(models.Model):
+    """One network-test attempt; every attempt is kept, passed or failed."""
+
+    ticket = models.ForeignKey(FaultTicket, on_delete=models.CASCADE, related_name="network_tests")
+    passed = models.BooleanField(_("passed"))
+    details = models.TextField(_("details"), blank=True)
+    engineer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("tested at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("network test")
+        verbose_name_plural = _("network tests")
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["ticket", "created_at"])]
+
+    def __str__(self):
+        return f"{self.ticket_id} {'pass' if self.passed else 'fail'}"
+
+
+class TicketEvent(models.Model):
+    """One line of a ticket's timeline, written in the same transaction as the change."""
+
+    ticket = models.ForeignKey(FaultTicket, on_delete=models.CASCADE, related_name="events")
+    from_status = models.CharField(max_length=20, choices=FaultTicket.Status.choices, blank=True)
+    to_status = models.CharField(max_length=20, choices=FaultTicket.Status.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    note = models.TextField(blank=True)
+    is_public = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("ticket event")
+        verbose_name_plural = _("ticket events")
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["ticket", "created_at"])]
+
+    def __str__(self):
+        return f"{self.ticket_id}: {self.from_status} → {self.to_status}"
+
+    @property
+    def actor_name(self):
+        return self.actor.display_name if self.actor_id else _("System")
+
+
+class TicketCommentQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        tickets = FaultTicket.objects.visible_to(user)
+        qs = self.filter(ticket__in=tickets)
+        return qs if user.is_staff_role else qs.filter(is_public=True)
+
+
+class TicketComment(models.Model):
+    ticket = models.ForeignKey(FaultTicket, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    body = models.TextField(_("comment"), max_length=4000)
+    is_public = models.BooleanField(_("visible to the merchant"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = TicketCommentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["ticket", "created_at"])]
+
+    def __str__(self):
+        return f"{self.ticket_id}: {self.body[:30]}"
+
+
+def attachment_path(instance, filename):
+    # Never the uploader's file name: no path tricks, no collisions.
+    ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
+    return f"ticket-files/{instance.ticket_id}/{uuid.uuid4().hex}.{ext[:5]}"
+
+
+class TicketAttachmentQuerySet(TicketCommentQuerySet):
+    pass
+
+
+class TicketAttachment(models.Model):
+    ticket = models.ForeignKey(FaultTicket, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(upload_to=attachment_path)
+    content_type = models.CharField(max_length=100)
+    original_name = models.CharField(_("file name"), max_length=255)
+    size = models.PositiveIntegerField(_("size"))
+    is_public = models.BooleanField(_("visible to the merchant"), default=True)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = TicketAttachmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["ticket", "created_at"])]
+
+    def __str__(self):
+        return self.original_name

@@ -1,0 +1,168 @@
+"""Reads shared by the ticket pages, the API and the dashboards; each with its joins, so a page's
+query count does not grow with the number of tickets."""
+
+from django.db.models import Case, Count, IntegerField, Prefetch, Q, Value, When
+from django.utils import timezone
+
+from portal.accounts.models import Branch, Merchant
+from repairs.models import (
+    FaultTicket,
+    NetworkTest,
+    RepairRequest,
+    TicketAttachment,
+    TicketComment,
+    TicketEvent,
+)
+
+S = FaultTicket.Status
+
+# Queues per role: (key, label). Labels are translated in the views' templates.
+AGENT_QUEUES = ("new", "mine", "overdue", "open", "all")
+MERCHANT_QUEUES = ("open", "all")
+ENGINEER_STAGES = (
+    S.AWAITING_BRANCH, S.AT_BRANCH, S.DIAGNOSING, S.REPAIRING, S.NETWORK_TESTING, S.READY_FOR_PICKUP,
+    S.UNREPAIRABLE,
+)
+
+
+def visible_tickets(user):
+    return FaultTicket.objects.visible_to(user).select_related("terminal", "merchant", "branch", "agent")
+
+
+def queue(user, name="", *, status="", q="", now=None):
+    """The tickets of one queue for `user`: merchant (open/all), agent (new/mine/overdue/open/all),
+    engineer (their branch, by stage)."""
+    qs = visible_tickets(user)
+    if user.is_engineer:
+        qs = qs.filter(branch_id=user.branch_id)
+        if status in ENGINEER_STAGES:
+            qs = qs.filter(status=status)
+        elif name == "overdue":
+            qs = qs.overdue(now)
+        elif name != "all":
+            qs = qs.filter(status__in=ENGINEER_STAGES)
+    elif user.is_merchant:
+        if name != "all":
+            qs = qs.open()
+    else:
+        if name == "new":
+            qs = qs.filter(status=S.REPORTED)
+        elif name == "mine":
+            qs = qs.open().filter(agent=user)
+        elif name == "overdue":
+            qs = qs.overdue(now)
+        elif name == "open":
+            qs = qs.open()
+        if status in S.values:
+            qs = qs.filter(status=status)
+    q = (q or "").strip()
+    if q:
+        qs = qs.filter(
+            Q(service_order_no__iexact=q) | Q(terminal__serial_number__iexact=q)
+            | Q(terminal__tag_number__iexact=q) | Q(merchant__name__icontains=q)
+        )
+    if name == "overdue" or (name == "new" and not user.is_merchant):
+        return qs.order_by("sla_due_at", "pk")
+    return qs.order_by("-created_at", "-pk")
+
+
+def queue_counts(user, now=None):
+    """Counts for the dashboards, in one query."""
+    now = now or timezone.now()
+    overdue = Q(status__in=FaultTicket.SLA_STATUSES, sla_due_at__lt=now)
+    open_ = ~Q(status__in=FaultTicket.FINAL_STATUSES)
+    qs = FaultTicket.objects.visible_to(user)
+    if user.is_engineer:
+        qs = qs.filter(branch_id=user.branch_id)
+        counts = qs.aggregate(
+            overdue=Count("pk", filter=overdue),
+            **{stage: Count("pk", filter=Q(status=stage)) for stage in ENGINEER_STAGES},
+        )
+        counts["stages"] = [(stage, S(stage).label, counts[stage]) for stage in ENGINEER_STAGES]
+        return counts
+    return qs.aggregate(
+        new=Count("pk", filter=Q(status=S.REPORTED)),
+        mine=Count("pk", filter=open_ & Q(agent=user)),
+        overdue=Count("pk", filter=overdue),
+        open=Count("pk", filter=open_),
+    )
+
+
+def ticket_for(user, service_order_no):
+    """One ticket as the detail page and the API need it (404 through get_object_or_404 if not visible)."""
+    return visible_tickets(user).select_related("repair_request", "repair_request__engineer", "reported_by").filter(
+        service_order_no=service_order_no
+    )
+
+
+def timeline(ticket, user):
+    """The ticket's events, comments and attachments merged oldest first; internal ones only for staff."""
+    events = TicketEvent.objects.filter(ticket=ticket).select_related("actor")
+    comments = TicketComment.objects.filter(ticket=ticket).select_related("author")
+    files = TicketAttachment.objects.filter(ticket=ticket).select_related("uploaded_by")
+    if not user.is_staff_role:
+        events, comments, files = (x.filter(is_public=True) for x in (events, comments, files))
+    items = [{"kind": "event", "at": e.created_at, "obj": e} for e in events]
+    items += [{"kind": "comment", "at": c.created_at, "obj": c} for c in comments]
+    items += [{"kind": "file", "at": f.created_at, "obj": f} for f in files]
+    items.sort(key=lambda item: (item["at"], item["kind"] != "event"))
+    return items
+
+
+def public_events(ticket, user):
+    qs = TicketEvent.objects.filter(ticket=ticket).select_related("actor")
+    return qs if user.is_staff_role else qs.filter(is_public=True)
+
+
+def network_tests(ticket):
+    return NetworkTest.objects.filter(ticket=ticket).select_related("engineer")
+
+
+def repair_request(ticket):
+    return RepairRequest.objects.filter(ticket=ticket).select_related("branch", "engineer").first()
+
+
+def branches_for_escalation(ticket):
+    """Active branches, the merchant's own city first."""
+    return Branch.objects.filter(is_active=True).annotate(
+        elsewhere=Case(When(city=ticket.merchant.city, then=Value(0)), default=Value(1), output_field=IntegerField())
+    ).order_by("elsewhere", "city", "code")
+
+
+def terminals_for_call(user, q):
+    """Terminals in service found by merchant name or phone, or by terminal serial/tag (log-a-call intake)."""
+    from terminals.models import Terminal
+
+    q = (q or "").strip()
+    if not q:
+        return Terminal.objects.none()
+    merchants = Merchant.objects.visible_to(user).search(q).values("pk")
+    open_tickets = FaultTicket.objects.open()
+    return (
+        Terminal.objects.visible_to(user)
+        .filter(Q(serial_number__iexact=q) | Q(tag_number__iexact=q) | Q(merchant__in=merchants))
+        .filter(merchant__isnull=False)
+        .select_related("merchant")
+        .prefetch_related(Prefetch("tickets", queryset=open_tickets, to_attr="open_tickets"))
+        .order_by("merchant__name", "serial_number")[:50]
+    )
+
+
+def reportable_terminals(user):
+    """The merchant's terminals in service without an open ticket."""
+    from terminals.models import Terminal
+
+    return (
+        Terminal.objects.visible_to(user)
+        .filter(status__in=(Terminal.Status.ACTIVE, Terminal.Status.FAULTY))
+        .exclude(tickets__in=FaultTicket.objects.open())
+        .order_by("serial_number")
+    )
+
+
+def terminal_tickets(terminal, user):
+    """The tickets of one terminal, newest first (for the terminal's page and the ticket page)."""
+    return (
+        FaultTicket.objects.visible_to(user).filter(terminal=terminal)
+        .select_related("branch").order_by("-created_at", "-pk")
+    )

@@ -1,0 +1,72 @@
+"""SLA due times in business hours, on the Chinese working-day calendar.
+
+Public holidays and their make-up working days (调休) come from `chinese-calendar`; for a year it
+does not cover yet, Monday to Friday are working days. Priorities and the working day are
+configurable through the REPAIR_SLA setting.
+"""
+
+from datetime import datetime, time, timedelta
+
+import chinese_calendar
+from django.conf import settings
+from django.utils import timezone
+
+DEFAULTS = {
+    # business hours from the report to a fix, per priority
+    "HOURS": {"urgent": 4, "high": 8, "normal": 16, "low": 40},
+    "DAY_START": "09:00",
+    "DAY_END": "18:00",
+}
+
+
+def config():
+    conf = {**DEFAULTS, **getattr(settings, "REPAIR_SLA", {})}
+    conf["HOURS"] = {**DEFAULTS["HOURS"], **conf.get("HOURS", {})}
+    return conf
+
+
+def _time(value):
+    if isinstance(value, time):
+        return value
+    hours, minutes = str(value).split(":")
+    return time(int(hours), int(minutes))
+
+
+def is_workday(day):
+    """A working day in mainland China (holidays off, make-up Saturdays/Sundays on)."""
+    try:
+        return chinese_calendar.is_workday(day)
+    except (NotImplementedError, ValueError):
+        return day.weekday() < 5
+
+
+def add_business_hours(start, hours, *, day_start=None, day_end=None):
+    """The aware moment `hours` working hours after `start` (local time, working days only)."""
+    conf = config()
+    day_start = _time(day_start or conf["DAY_START"])
+    day_end = _time(day_end or conf["DAY_END"])
+    tz = timezone.get_current_timezone()
+    local = timezone.localtime(start, tz) if timezone.is_aware(start) else timezone.make_aware(start, tz)
+    remaining = timedelta(hours=hours)
+    day = local.date()
+    cursor = local.time()
+    # 400 days is far beyond any sane SLA and keeps a bad setting from looping forever.
+    for _ in range(400):
+        if is_workday(day):
+            opens = datetime.combine(day, day_start)
+            closes = datetime.combine(day, day_end)
+            begin = max(opens, datetime.combine(day, cursor))
+            if begin < closes:
+                available = closes - begin
+                if remaining <= available:
+                    return timezone.make_aware(begin + remaining, tz)
+                remaining -= available
+        day += timedelta(days=1)
+        cursor = time(0)
+    raise ValueError("SLA too long")
+
+
+def due_at(priority, start=None):
+    """When a ticket of this priority reported at `start` is due."""
+    hours = config()["HOURS"].get(priority, DEFAULTS["HOURS"]["normal"])
+    return add_business_hours(start or timezone.now(), hours)

@@ -1,0 +1,18 @@
+from django.urls import path
+
+from repairs import views
+
+app_name = "tickets"
+
+urlpatterns = [
+    path("", views.ticket_list, name="list"),
+    path("report/", views.report, name="report"),
+    path("log-call/", views.log_call, name="log_call"),
+    path("files/<int:pk>/", views.attachment, name="attachment"),
+    path("<str:service_order_no>/", views.ticket_detail, name="detail"),
+    path("<str:service_order_no>/transition/", views.transition, name="transition"),
+    path("<str:service_order_no>/comments/", views.comment, name="comment"),
+    path("<str:service_order_no>/attachments/", views.attach, name="attach"),
+    path("<str:service_order_no>/repair-form/", views.repair_form, name="repair_form"),
+    path("<str:service_order_no>/pickup-code/", views.reissue_code, name="reissue_code"),
+]

@@ -1,0 +1,72 @@
+"""Demo terminals (DESIGN.md, "Demo data"): each demo merchant has active terminals with some care
+history, and each channel has terminals in stock. Idempotent: keyed on serial numbers; a terminal
+that exists is left as it is (its demo life may have moved on)."""
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from terminals import services
+from terminals.models import MaintenanceRecord, Terminal
+
+MODELS = {
+    "A920": ("PAX A920", "PAX"),
+    "SP630": ("Newland SP630", "Newland"),
+    "MOVE5000F": ("Ingenico Move/5000F", "Ingenico"),
+}
+
+# serial, tag, model, channel, merchant (username), home branch, TID, MID
+ACTIVE = [
+    ("0820A9200101", "BANK-2026-000101", "A920", "BANK", "merchant", "BR001", "31010101", "898310058120101"),
+    ("N7SP63000102", "BANK-2026-000102", "SP630", "BANK", "merchant", "BR001", "31010102", "898310058120101"),
+    ("IGM5F0000103", "YX-2026-000103", "MOVE5000F", "YINXIN", "merchant", "BR002", "YX010103", "898310058120103"),
+    ("0820A9200201", "YX-2026-000201", "A920", "YINXIN", "merchant2", "BR003", "YX020201", "898330158120201"),
+    ("IGM5F0000202", "BANK-2026-000202", "MOVE5000F", "BANK", "merchant2", "BR003", "33020202", "898330158120202"),
+]
+STOCK_PER_CHANNEL = 6
+
+
+def _stock_specs():
+    kinds = list(MODELS)
+    for channel, prefix in (("BANK", "BANK"), ("YINXIN", "YX")):
+        for n in range(1, STOCK_PER_CHANNEL + 1):
+            kind = kinds[n % len(kinds)]
+            yield f"{kind[:4]}{prefix}S{n:04d}", f"{prefix}-2026-S{n:04d}", kind, channel
+
+
+def seed(ctx):
+    staff = ctx.users["reviewer"]
+    for serial, tag, kind, channel in _stock_specs():
+        terminal = Terminal.objects.filter(serial_number=serial).first()
+        if terminal is None:
+            model, maker = MODELS[kind]
+            terminal = services.register_terminal(
+                serial_number=serial, tag_number=tag, model=model, manufacturer=maker,
+                channel=ctx.channels[channel], actor=staff, note="演示库存",
+            )
+        ctx.terminals[serial] = terminal
+
+    now = timezone.now()
+    for serial, tag, kind, channel, username, branch, tid, mid in ACTIVE:
+        terminal = Terminal.objects.filter(serial_number=serial).first()
+        if terminal is None:
+            model, maker = MODELS[kind]
+            terminal = services.register_terminal(
+                serial_number=serial, tag_number=tag, model=model, manufacturer=maker,
+                channel=ctx.channels[channel], home_branch=ctx.branches[branch], actor=staff,
+            )
+            services.issue_to_merchant(terminal=terminal, merchant=ctx.merchants[username], actor=staff)
+            services.activate(terminal=terminal, actor=staff, tid=tid, mid=mid, note="已完成操作员培训")
+        ctx.terminals[serial] = terminal
+        if not terminal.maintenance.exists():
+            owner = ctx.users[username]
+            MaintenanceRecord.objects.bulk_create(
+                [
+                    MaintenanceRecord(terminal=terminal, kind="inspection", done_by=staff,
+                                      done_at=now - timedelta(days=20), note="上门巡检，外观与打印正常"),
+                    MaintenanceRecord(terminal=terminal, kind="paper_roll", done_by=owner,
+                                      done_at=now - timedelta(days=6)),
+                    MaintenanceRecord(terminal=terminal, kind="cleaning", done_by=owner,
+                                      done_at=now - timedelta(days=1, hours=2)),
+                ]
+            )

@@ -1,0 +1,205 @@
+"""Reads shared by the terminal pages and the API, each with the joins it needs."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db.models import Count, Prefetch
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from terminals.models import (
+    Deregistration,
+    ImportJob,
+    MaintenanceRecord,
+    Terminal,
+    TerminalEvent,
+    care_interval,
+)
+
+
+def terminals_for(user):
+    """The terminals `user` may see, with channel, merchant and branch joined."""
+    return Terminal.objects.visible_to(user).with_related()
+
+
+def merchant_terminals(user):
+    """A merchant's own terminals with their last cleaning and paper-roll dates."""
+    return terminals_for(user).with_care_dates().order_by("serial_number")
+
+
+def terminal_detail(user, serial_number):
+    """A queryset of the one terminal (for get_object_or_404), with its care dates."""
+    return terminals_for(user).with_care_dates().filter(serial_number=serial_number)
+
+
+def merchant_summary(user):
+    """Counts of a merchant's terminals by status, and those whose care is due today."""
+    rows = Terminal.objects.visible_to(user).values("status").annotate(n=Count("pk")).order_by()
+    by_status = {r["status"]: r["n"] for r in rows}
+    return {
+        "total": sum(by_status.values()),
+        "statuses": [
+            {"code": code, "label": label, "count": by_status[code], "badge": Terminal.STATUS_BADGES[code]}
+            for code, label in Terminal.Status.choices
+            if by_status.get(code)
+        ],
+    }
+
+
+def care_status(terminal, now=None):
+    """Last cleaning and paper-roll change of an annotated terminal, and whether each is due."""
+    now = now or timezone.now()
+    out = []
+    for kind, attr in (
+        (MaintenanceRecord.Kind.CLEANING, "last_cleaning_at"),
+        (MaintenanceRecord.Kind.PAPER_ROLL, "last_paper_roll_at"),
+    ):
+        last = getattr(terminal, attr, None)
+        due = terminal.is_with_merchant and (last is None or now - last >= care_interval(kind))
+        out.append({"kind": kind, "label": MaintenanceRecord.Kind(kind).label, "last": last, "due": due})
+    return out
+
+
+def deregistrations_for(user, terminal):
+    return Deregistration.objects.visible_to(user).filter(terminal=terminal).select_related("recorded_by")
+
+
+def import_jobs_for(user):
+    return ImportJob.objects.visible_to(user).select_related("created_by")
+
+
+def export_rows(queryset):
+    """Tuples for the CSV export, streamed from the database in chunks (no model instances)."""
+    return queryset.order_by("serial_number").values_list(
+        "serial_number", "tag_number", "model", "manufacturer", "channel__code",
+        "merchant__credit_code", "home_branch__code", "tid", "mid", "merchant__name", "status",
+        "activated_on", "retired_on",
+    ).iterator(chunk_size=2000)
+
+
+# --- The timeline ----------------------------------------------------------------------------
+
+
+@dataclass
+class TimelineEntry:
+    at: datetime
+    kind: str  # "created", "status", "note", "maintenance", "ticket", …
+    title: str
+    detail: str = ""
+    actor: str = ""
+    icon: str = "circle"
+    url: str = ""
+    badge: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+# name -> callable(terminal, user, limit) -> iterable of TimelineEntry. Another area adds its own
+# entries with `@timeline_source("name")` (registering an existing name replaces that source).
+TIMELINE_SOURCES = {}
+
+
+def timeline_source(name):
+    def register(func):
+        TIMELINE_SOURCES[name] = func
+        return func
+
+    return register
+
+
+@timeline_source("events")
+def _event_entries(terminal, user, limit):
+    events = TerminalEvent.objects.visible_to(user).filter(terminal=terminal).select_related("actor")
+    for e in events.order_by("-created_at", "-pk")[:limit]:
+        if e.kind == TerminalEvent.Kind.CREATED:
+            title = _("Registered (%(status)s)") % {"status": e.get_to_status_display()}
+            icon = "plus-circle"
+        elif e.kind == TerminalEvent.Kind.NOTE:
+            title, icon = _("Note"), "chat-left-text"
+        else:
+            title = _("%(from)s → %(to)s") % {
+                "from": e.get_from_status_display(),
+                "to": e.get_to_status_display(),
+            }
+            icon = "arrow-right-circle"
+        yield TimelineEntry(
+            at=e.created_at,
+            kind=e.kind,
+            title=title,
+            detail=e.note,
+            actor=e.actor.display_name if e.actor else _("System"),
+            icon=icon,
+            badge=Terminal.STATUS_BADGES.get(e.to_status, ""),
+        )
+
+
+@timeline_source("maintenance")
+def _maintenance_entries(terminal, user, limit):
+    icons = {"cleaning": "stars", "paper_roll": "receipt", "inspection": "clipboard-check"}
+    records = MaintenanceRecord.objects.visible_to(user).filter(terminal=terminal).select_related("done_by")
+    for m in records.order_by("-done_at", "-pk")[:limit]:
+        yield TimelineEntry(
+            at=m.done_at,
+            kind="maintenance",
+            title=m.get_kind_display(),
+            detail=m.note,
+            actor=m.done_by.display_name,
+            icon=icons.get(m.kind, "tools"),
+        )
+
+
+def _ticket_model():
+    try:
+        from repairs.models import FaultTicket
+    except ImportError:  # the tickets area has not landed yet
+        return None
+    return FaultTicket
+
+
+@timeline_source("tickets")
+def _ticket_entries(terminal, user, limit):
+    FaultTicket = _ticket_model()
+    if FaultTicket is None:
+        return
+    tickets = FaultTicket.objects.visible_to(user).filter(terminal=terminal).order_by("-created_at")
+    for t in tickets[:limit]:
+        try:
+            url = t.get_absolute_url()
+        except Exception:  # noqa: BLE001 - a ticket page that is not routed yet
+            url = ""
+        yield TimelineEntry(
+            at=t.created_at,
+            kind="ticket",
+            title=_("Fault ticket %(number)s: %(fault)s")
+            % {"number": t.service_order_no, "fault": t.get_fault_type_display()},
+            detail=t.get_status_display(),
+            icon="wrench-adjustable",
+            url=url,
+        )
+
+
+def terminal_timeline(terminal, user, limit=100):
+    """The terminal's whole life as `user` may see it, newest first: its events, maintenance
+    records and fault tickets (one query per source, whatever the length)."""
+    entries = []
+    for source in TIMELINE_SOURCES.values():
+        entries.extend(source(terminal, user, limit) or ())
+    entries.sort(key=lambda e: e.at, reverse=True)
+    return entries[:limit]
+
+
+# --- API ---------------------------------------------------------------------------------------
+
+
+def api_terminals(user, *, with_tickets=False):
+    """Terminals for the API; the detail also prefetches the tickets `user` may see."""
+    qs = terminals_for(user).order_by("serial_number")
+    FaultTicket = _ticket_model()
+    if with_tickets and FaultTicket is not None:
+        qs = qs.prefetch_related(
+            Prefetch(
+                "tickets",
+                queryset=FaultTicket.objects.visible_to(user).order_by("-created_at"),
+                to_attr="visible_tickets",
+            )
+        )
+    return qs

@@ -1,0 +1,147 @@
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from applications.models import Application
+from portal.notifications.models import Notification
+from terminals.models import MaintenanceRecord, Terminal
+from tests.factories import BranchFactory, ChannelFactory, EngineerFactory, MerchantUserFactory, UserFactory
+from tests.insights.factories import TerminalFactory, make_ticket
+
+pytestmark = pytest.mark.django_db
+
+HOME = "/"
+AT_BRANCH = [("remote_diagnosis", "2026-11-02 10:00"), ("awaiting_branch", "2026-11-02 11:00"),
+             ("at_branch", "2026-11-03 09:00"), ("diagnosing", "2026-11-03 10:00")]
+
+
+def _merchant_world(merchant_user, size):
+    merchant = merchant_user.merchant
+    for i in range(size):
+        t = TerminalFactory(merchant=merchant)
+        if i % 3 == 0:
+            make_ticket(t, created="2026-11-02 09:00", events=AT_BRANCH)
+        MaintenanceRecord.objects.create(terminal=t, kind="cleaning", done_by=merchant_user,
+                                         done_at=timezone.now() - timedelta(days=i))
+        Notification.objects.create(kind="ticket.status", event_key=f"e{i}", recipient=merchant_user,
+                                    channel="in_app", status="sent",
+                                    context={"service_order_no": f"SO{i}", "to_status": "at_branch"})
+    TerminalFactory(merchant=merchant, status=Terminal.Status.IN_STOCK)
+
+
+def test_it_shows_the_merchant_its_terminals_repairs_notifications_and_care(merchant_client, merchant_user):
+    _merchant_world(merchant_user, 3)
+    body = merchant_client.get(HOME).content.decode()
+    assert 'data-testid="terminals-by-status"' in body
+    assert 'class="chart chart-bar"' in body and "<title" in body
+    # the stepper of the open ticket: remote diagnosis done, branch repair current
+    progress = body[body.index('data-testid="repair-progress"'):]
+    assert 'class="done"' in progress and 'aria-current="step"' in progress
+    assert 'data-testid="latest-notifications"' in body
+    assert 'data-testid="care-reminders"' in body
+    assert 'data-testid="paper-due"' in body  # no paper roll recorded yet
+    # the other areas' cards are still there
+    assert 'data-testid="open-tickets-card"' in body
+    assert 'data-testid="applications-panel"' in body
+
+
+def test_it_shows_only_the_merchants_own_data(merchant_client, merchant_user):
+    other = MerchantUserFactory()
+    make_ticket(TerminalFactory(merchant=other.merchant, serial_number="SN-OTHER-1"), created="2026-11-02 09:00",
+                events=AT_BRANCH)
+    body = merchant_client.get(HOME).content.decode()
+    assert "SN-OTHER-1" not in body
+
+
+@pytest.mark.parametrize("size", [2, 15])
+def test_it_builds_the_merchant_dashboard_in_constant_queries(merchant_client, merchant_user,
+                                                               django_assert_max_num_queries, size):
+    _merchant_world(merchant_user, size)
+    # 14 today (5 of them the insights blocks); the bound leaves room for the other areas' cards
+    with django_assert_max_num_queries(18):
+        response = merchant_client.get(HOME)
+    assert response.status_code == 200
+
+
+def _staff_world(size, agent, engineer):
+    now = timezone.now()
+    for _i in range(size):
+        make_ticket(created=now, source="phone", reported_by=agent)
+        make_ticket(created=now - timedelta(days=2), agent=agent, sla_due=now - timedelta(hours=1),
+                    events=[("remote_diagnosis", (now - timedelta(days=1)).strftime("%Y-%m-%d %H:%M"))])
+        make_ticket(created=now - timedelta(days=9), branch=engineer.branch,
+                    events=[("remote_diagnosis", "2026-11-02 10:00"),
+                            ("ready_for_pickup", (now - timedelta(days=5)).strftime("%Y-%m-%d %H:%M"))])
+        make_ticket(created=now - timedelta(days=1), branch=engineer.branch, events=AT_BRANCH)
+    channel = ChannelFactory(code="DASH")
+    merchant_user = MerchantUserFactory()
+    for i in range(size):
+        for status, age in (("submitted", 0.5), ("under_review", 2), ("inspection", 10)):
+            app = Application.objects.create(number=f"AP{size}{i}{status[:3]}", merchant=merchant_user.merchant,
+                                             channel=channel, status=status, created_by=merchant_user,
+                                             submitted_at=now - timedelta(days=age))
+            Application.objects.filter(pk=app.pk).update(status_changed_at=now - timedelta(days=age))
+
+
+def test_it_shows_the_agent_new_mine_overdue_and_todays_calls(client):
+    agent = UserFactory(role="agent")
+    engineer = EngineerFactory(branch=BranchFactory(code="BRX"))
+    _staff_world(2, agent, engineer)
+    client.force_login(agent)
+    body = client.get(HOME).content.decode()
+    assert 'data-testid="agent-dashboard"' in body
+    assert 'data-testid="count-new">2<' in body
+    assert 'data-testid="count-mine">2<' in body
+    assert 'data-testid="count-overdue">2<' in body
+    assert 'data-testid="count-calls">2<' in body
+    assert 'data-testid="engineer-dashboard"' not in body
+    assert 'data-testid="reviewer-dashboard"' not in body
+
+
+def test_it_shows_the_engineer_the_branch_by_stage_and_long_waits_for_pickup(client):
+    agent = UserFactory(role="agent")
+    engineer = EngineerFactory(branch=BranchFactory(code="BRX"))
+    _staff_world(2, agent, engineer)
+    make_ticket(created="2026-11-02 09:00", branch=BranchFactory(code="BRY"), events=AT_BRANCH)  # other branch
+    client.force_login(engineer)
+    body = client.get(HOME).content.decode()
+    assert 'data-testid="engineer-dashboard"' in body
+    assert 'data-testid="waiting-count"><span class="badge text-bg-warning">2<' in body
+    assert "Diagnosing: 2" in body  # the chart's description: only this branch's two
+    # with N = 7 days nobody has waited that long
+    body = client.get(HOME, {"pickup_days": 7}).content.decode()
+    assert 'data-testid="waiting-count"><span class="badge text-bg-secondary">0<' in body
+
+
+def test_it_shows_the_reviewer_the_queue_by_status_and_age(reviewer_client, agent, engineer):
+    _staff_world(2, agent, engineer)
+    body = reviewer_client.get(HOME).content.decode()
+    section = body[body.index('data-testid="reviewer-dashboard"'):]
+    assert 'class="chart chart-stacked"' in section
+    assert '<span class="badge text-bg-secondary">6</span>' in section
+    assert 'text-danger fw-semibold">2<' in section  # two inspections waiting more than 7 days
+    assert 'data-testid="agent-dashboard"' not in body
+
+
+def test_it_shows_the_admin_every_block(admin_client, agent, engineer):
+    _staff_world(1, agent, engineer)
+    body = admin_client.get(HOME).content.decode()
+    for block in ("agent-dashboard", "reviewer-dashboard", "tickets-by-status"):
+        assert f'data-testid="{block}"' in body
+
+
+@pytest.mark.parametrize("role", ["agent", "engineer", "reviewer", "admin"])
+@pytest.mark.parametrize("size", [1, 10])
+def test_it_builds_the_staff_dashboards_in_constant_queries(client, django_assert_max_num_queries, role, size):
+    agent = UserFactory(role="agent")
+    engineer = EngineerFactory(branch=BranchFactory(code="BRX"))
+    _staff_world(size, agent, engineer)
+    user = {"agent": agent, "engineer": engineer, "reviewer": UserFactory(role="reviewer"),
+            "admin": UserFactory(role="admin", is_superuser=True, is_staff=True)}[role]
+    client.force_login(user)
+    # 7 to 13 today depending on the role
+    with django_assert_max_num_queries(16):
+        response = client.get(reverse("home"))
+    assert response.status_code == 200

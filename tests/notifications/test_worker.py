@@ -1,0 +1,265 @@
+"""Integration tests with a REAL Celery worker on Redis and the PostgreSQL test database.
+
+The fixture starts our own redis-server (never the shared one: a test stops it), an SMTP sink, a
+webhook receiver and `celery -A portal worker` as a subprocess whose DATABASE_URL points at the
+test database; `django_db(transaction=True)` commits the rows so the worker sees them.
+"""
+
+import os
+import re
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.db import connection, transaction
+from django.utils import timezone
+
+from portal.celery import app as celery_app
+from portal.notifications import services
+from portal.notifications.models import Notification
+from portal.notifications.services import notify
+from tests.factories import MerchantUserFactory, UserFactory
+from tests.notifications.factories import WebhookSubscriberFactory
+from tests.notifications.worker_support import (
+    RedisServer,
+    SmtpSink,
+    WebhookReceiver,
+    Worker,
+    sms_lines,
+    wait_for,
+)
+
+pytestmark = [
+    pytest.mark.worker,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs Redis (set REDIS_URL)"),
+    pytest.mark.skipif(
+        not os.environ.get("DATABASE_URL", "").startswith("postgres"),
+        reason="the worker process shares the test database: needs PostgreSQL (set DATABASE_URL)",
+    ),
+]
+
+S = Notification.Status
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def _database_url():
+    db = connection.settings_dict
+    auth = db["USER"] or ""
+    if db.get("PASSWORD"):
+        auth += f":{db['PASSWORD']}"
+    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+@pytest.fixture(scope="module")
+def stack(django_db_setup, django_db_blocker, tmp_path_factory):
+    """Our redis-server, SMTP sink, webhook receiver and a worker on the test database."""
+    tmp = tmp_path_factory.mktemp("worker")
+    redis_server = RedisServer()
+    redis_server.start()
+    smtp = SmtpSink()
+    smtp.start()
+    hook = WebhookReceiver()
+    hook.start()
+    with django_db_blocker.unblock():
+        database_url = _database_url()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "PYTEST"))},
+        "DJANGO_SETTINGS_MODULE": "portal.settings",
+        "DEBUG": "0",
+        "SECRET_KEY": "worker-test-secret-key-0123456789abcdefghijklmnopqrstuvwxyz",
+        "ALLOWED_HOSTS": "localhost",
+        "DATABASE_URL": database_url,
+        "CONN_MAX_AGE": "0",
+        "REDIS_URL": redis_server.url,
+        "CELERY_TASK_ALWAYS_EAGER": "0",
+        "EMAIL_URL": f"smtp://127.0.0.1:{smtp.port}",
+        "SMS_BACKEND": "tests.notifications.worker_support.SlowFileBackend",
+        "SMS_FILE_PATH": str(tmp / "sms.log"),
+        "SLOW_SMS_FLAG": str(tmp / "slow-sms"),
+        "NOTIFICATIONS_RETRY_BASE_SECONDS": "1",
+        "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
+        "LOG_LEVEL": "INFO",
+    }
+    worker = Worker(env, tmp / "worker.log")
+    worker.start()
+
+    # This test process publishes to our Redis instead of running tasks in-process.
+    saved = {"broker_url": celery_app.conf.broker_url, "task_always_eager": celery_app.conf.task_always_eager}
+    celery_app.conf.broker_url = redis_server.url
+    celery_app.conf.task_always_eager = False
+    celery_app.amqp._producer_pool = None
+    celery_app._pool = None
+
+    yield type(
+        "Stack",
+        (),
+        {
+            "redis": redis_server,
+            "smtp": smtp,
+            "hook": hook,
+            "worker": worker,
+            "tmp": tmp,
+            "sms_path": env["SMS_FILE_PATH"],
+            "slow_flag": env["SLOW_SMS_FLAG"],
+        },
+    )
+
+    worker.stop()
+    celery_app.conf.update(saved)
+    celery_app.amqp._producer_pool = None
+    celery_app._pool = None
+    hook.stop()
+    smtp.stop()
+    redis_server.stop()
+
+
+@pytest.fixture
+def fresh(stack):
+    stack.smtp.messages.clear()
+    stack.hook.requests.clear()
+    Path(stack.sms_path).unlink(missing_ok=True)
+    Path(stack.slow_flag + ".started").unlink(missing_ok=True)
+    return stack
+
+
+CONTEXT = {
+    "service_order_no": "SO20261124-0042",
+    "terminal": "SN00000042",
+    "from_status": "network_testing",
+    "to_status": "ready_for_pickup",
+    "note": "internal: board swapped",
+}
+
+
+def _transition(recipients, key):
+    """What a ticket transition does: its change and its notifications in one transaction."""
+    with transaction.atomic():
+        return notify(
+            kind="ticket.status",
+            event_key=key,
+            recipients=recipients,
+            context=CONTEXT,
+            url="/tickets/SO20261124-0042/",
+        )
+
+
+def _all_sent(n):
+    return lambda: Notification.objects.filter(status=S.SENT).count() == n
+
+
+def _readme_verifier():
+    """The verification recipe exactly as README documents it."""
+    text = README.read_text(encoding="utf-8")
+    section = text[text.index("### Verifying a webhook") :]
+    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    namespace = {}
+    exec(code, namespace)  # noqa: S102 - our own README
+    return namespace["verify_portal_webhook"]
+
+
+def test_it_delivers_one_transition_exactly_once_per_recipient_and_channel(fresh):
+    zh = MerchantUserFactory(language="zh-hans", phone="13800000001", email="zh@example.test")
+    en = UserFactory(language="en", phone="13800000002", email="en@example.test")
+    subscriber = WebhookSubscriberFactory(url=fresh.hook.url, kinds=["ticket.status"])
+    rows = _transition([zh, en], "ticket-event:1001")
+    # in-app ×2, e-mail ×2, SMS for the merchant (staff default: no SMS), one webhook
+    assert len(rows) == 6
+    wait_for(_all_sent(6), timeout=30, message="six deliveries")
+
+    assert len(fresh.smtp.messages) == 2
+    by_to = {m["To"]: m for m in fresh.smtp.messages}
+    assert "故障工单 SO20261124-0042" in by_to["zh@example.test"]["Subject"]
+    assert "待取机" in by_to["zh@example.test"].get_body(("plain",)).get_content()
+    assert by_to["en@example.test"]["Subject"] == "Fault ticket SO20261124-0042: Ready for pickup"
+    assert "Ready for pickup" in by_to["en@example.test"].get_body(("html",)).get_content()
+    # The internal note reached the agent, never the merchant.
+    assert "board swapped" in by_to["en@example.test"].get_body(("plain",)).get_content()
+    assert "board swapped" not in by_to["zh@example.test"].get_body(("plain",)).get_content()
+
+    sms = sms_lines(fresh.sms_path)
+    assert [m["to"] for m in sms] == ["13800000001"] and len(sms[0]["text"]) <= 70
+
+    assert len(fresh.hook.requests) == 1
+    request = fresh.hook.requests[0]
+    assert _readme_verifier()(subscriber.secret, request["headers"], request["body"])
+    assert not _readme_verifier()("wrong-secret", request["headers"], request["body"])
+    assert not _readme_verifier()(subscriber.secret, request["headers"], request["body"] + b" ")
+
+
+def test_it_sends_once_when_the_task_is_duplicated(fresh):
+    user = MerchantUserFactory(phone="13800000003", email="dup@example.test")
+    rows = _transition([user], "ticket-event:1002")
+    ids = [n.pk for n in rows if n.status == S.PENDING]
+    for _ in range(4):
+        services.enqueue(ids)
+    wait_for(_all_sent(3), timeout=30, message="three deliveries")
+    time.sleep(2)  # the duplicates run meanwhile, and do nothing
+    assert len(fresh.smtp.messages) == 1
+    assert len(sms_lines(fresh.sms_path)) == 1
+    assert set(Notification.objects.exclude(channel="in_app").values_list("attempts", flat=True)) == {1}
+
+
+def test_it_commits_without_the_broker_and_delivers_everything_once_after(fresh):
+    fresh.redis.stop()
+    try:
+        users = [
+            MerchantUserFactory(phone=f"1380000010{i}", email=f"outage{i}@example.test") for i in range(3)
+        ]
+        for i, user in enumerate(users):
+            _transition([user], f"ticket-event:20{i}")  # commits even though nothing can be queued
+        assert Notification.objects.count() == 9
+        assert Notification.objects.filter(status=S.PENDING).count() == 6
+    finally:
+        fresh.redis.start()
+    # A minute later, the requeue job of beat finds them.
+    Notification.objects.filter(status=S.PENDING).update(
+        next_attempt_at=timezone.now() - timedelta(seconds=61)
+    )
+    assert services.requeue_stale() == 6
+    wait_for(_all_sent(9), timeout=60, message="every delivery after the outage")
+    assert sorted(m["To"] for m in fresh.smtp.messages) == [f"outage{i}@example.test" for i in range(3)]
+    assert len(sms_lines(fresh.sms_path)) == 3
+    # Nothing is left for a later run to send again.
+    assert services.requeue_stale(now=timezone.now() + timedelta(minutes=5)) == 0
+
+
+def test_it_completes_a_killed_workers_delivery_once_after_restart(fresh, settings):
+    Path(fresh.slow_flag).touch()
+    try:
+        user = MerchantUserFactory(phone="13800000200", email="", language="zh-hans")
+        rows = _transition([user], "ticket-event:3001")
+        sms_row = next(n for n in rows if n.channel == "sms")
+        wait_for(lambda: Path(fresh.slow_flag + ".started").exists(), timeout=30, message="the SMS to start")
+        assert Notification.objects.get(pk=sms_row.pk).status == S.SENDING
+        fresh.worker.kill()  # SIGKILL in the middle of sending: nothing was sent, nothing acknowledged
+    finally:
+        Path(fresh.slow_flag).unlink(missing_ok=True)
+    assert sms_lines(fresh.sms_path) == []
+    fresh.worker.start()
+    # The requeue job after the stale time (the delivery task's hard limit has long passed by then).
+    stale = timezone.now() - timedelta(seconds=settings.NOTIFICATIONS_STALE_SENDING_SECONDS + 1)
+    Notification.objects.filter(pk=sms_row.pk).update(claimed_at=stale)
+    assert services.requeue_stale() == 1
+    wait_for(lambda: Notification.objects.get(pk=sms_row.pk).status == S.SENT, timeout=30, message="the SMS")
+    assert [m["to"] for m in sms_lines(fresh.sms_path)] == ["13800000200"]
+    assert services.requeue_stale(now=timezone.now() + timedelta(minutes=5)) == 0
+
+
+def test_it_completes_a_delivery_whose_pool_process_was_killed_at_once(fresh):
+    """SIGKILL of the pool process only: the message goes back to the queue (acks_late and
+    reject_on_worker_lost) and the redelivery, same task id, takes its own row back at once."""
+    Path(fresh.slow_flag).touch()
+    user = MerchantUserFactory(phone="13800000300", email="", language="en")
+    sms_row = next(n for n in _transition([user], "ticket-event:4001") if n.channel == "sms")
+    wait_for(lambda: Path(fresh.slow_flag + ".started").exists(), timeout=30, message="the SMS to start")
+    Path(fresh.slow_flag).unlink()
+    children = (
+        Path(f"/proc/{fresh.worker.proc.pid}/task/{fresh.worker.proc.pid}/children").read_text().split()
+    )
+    for pid in children:
+        os.kill(int(pid), 9)
+    wait_for(lambda: Notification.objects.get(pk=sms_row.pk).status == S.SENT, timeout=30, message="the SMS")
+    assert [m["to"] for m in sms_lines(fresh.sms_path)] == ["13800000300"]
+    assert Notification.objects.get(pk=sms_row.pk).attempts == 2

@@ -1,0 +1,21 @@
+import pytest
+
+from tests.repairs.factories import TerminalFactory, make_ticket
+
+
+@pytest.fixture
+def people(merchant_user, agent, engineer):
+    return {"merchant": merchant_user, "agent": agent, "engineer": engineer, "system": None}
+
+
+@pytest.fixture
+def terminal(merchant):
+    return TerminalFactory(merchant=merchant)
+
+
+@pytest.fixture
+def ticket_at(people):
+    def _make(status="reported", **kwargs):
+        return make_ticket(people, status, **kwargs)
+
+    return _make

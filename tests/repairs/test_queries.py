@@ -1,0 +1,77 @@
+"""Queues and timelines cost the same number of queries whatever their size."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from repairs.models import FaultTicket
+from repairs.workflow import add_comment, create_ticket
+from tests.repairs.factories import TerminalFactory
+
+pytestmark = pytest.mark.django_db
+S = FaultTicket.Status
+
+
+def count_queries(client, url, **params):
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url, params)
+    assert response.status_code == 200
+    return len(ctx.captured_queries)
+
+
+def add_tickets(merchant_user, n):
+    for _ in range(n):
+        create_ticket(terminal=TerminalFactory(merchant=merchant_user.merchant), actor=merchant_user,
+                      fault_type="printer", symptoms="x")
+
+
+@pytest.mark.parametrize(
+    ("who", "params"),
+    [("merchant", {}), ("agent", {"queue": "new"}), ("agent", {"queue": "overdue"}), ("agent", {"queue": "all"}),
+     ("engineer", {})],
+)
+def test_it_lists_a_queue_in_constant_queries(client, people, merchant_user, who, params):
+    client.force_login(people[who])
+    add_tickets(merchant_user, 2)
+    small = count_queries(client, reverse("tickets:list"), **params)
+    add_tickets(merchant_user, 12)
+    assert count_queries(client, reverse("tickets:list"), **params) == small
+
+
+def test_it_shows_the_api_list_in_constant_queries(client, agent, merchant_user):
+    client.force_login(agent)
+    add_tickets(merchant_user, 2)
+    small = count_queries(client, "/api/v1/tickets/")
+    add_tickets(merchant_user, 12)
+    assert count_queries(client, "/api/v1/tickets/") == small
+
+
+@pytest.mark.parametrize("who", ["merchant", "agent"])
+def test_it_shows_a_timeline_in_constant_queries(client, people, ticket_at, who):
+    ticket = ticket_at(S.REMOTE_DIAGNOSIS)
+    client.force_login(people[who])
+    url = reverse("tickets:detail", args=[ticket.service_order_no])
+    small = count_queries(client, url)
+    for i in range(10):
+        add_comment(ticket=ticket, author=people["agent"], body=f"call {i}", is_public=bool(i % 2))
+        add_comment(ticket=ticket, author=people["merchant"], body=f"reply {i}")
+    assert count_queries(client, url) == small
+    api_small = count_queries(client, f"/api/v1/tickets/{ticket.service_order_no}/")
+    for i in range(5):
+        add_comment(ticket=ticket, author=people["agent"], body=f"more {i}")
+    assert count_queries(client, f"/api/v1/tickets/{ticket.service_order_no}/") == api_small
+
+
+def test_it_keeps_the_detail_of_a_long_repair_in_constant_queries(client, people, ticket_at):
+    from repairs.workflow import ticket_transition
+
+    ticket = ticket_at(S.NETWORK_TESTING)
+    client.force_login(people["engineer"])
+    url = reverse("tickets:detail", args=[ticket.service_order_no])
+    small = count_queries(client, url)
+    for _ in range(4):
+        ticket.refresh_from_db()
+        ticket_transition(ticket=ticket, to=S.REPAIRING, actor=people["engineer"], note="fail")
+        ticket_transition(ticket=ticket, to=S.NETWORK_TESTING, actor=people["engineer"], work_done="again")
+    assert count_queries(client, url) == small
