@@ -216,15 +216,17 @@ def inside_targets(out_path, transitions):
         .select_related("terminal__home_branch").order_by("pk")
     )
     probe, open_tickets = open_tickets[0], open_tickets[1:]
-    if len(open_tickets) % 2:
-        open_tickets = open_tickets[:-1]
-    chains = [_chain(t, transitions) for t in open_tickets]
-    lines = []
-    for step in range(transitions):
-        for ticket, chain in zip(open_tickets, chains, strict=True):
-            to, body = chain[step]
-            lines.append(f"/api/v1/tickets/{ticket.service_order_no}/transition/\t{json.dumps(body | {'to': to})}")
-    (files / "transition_paths.txt").write_text("\n".join(lines) + "\n")
+    # Two disjoint sets of tickets: one for the measured run, one for the soak afterwards.
+    groups = {"transition_paths.txt": open_tickets[0::2], "transition_paths_soak.txt": open_tickets[1::2]}
+    for filename, group in groups.items():
+        group = group[: len(group) // 2 * 2]  # even: a ticket's lines always go to the same wrk thread
+        chains = [_chain(t, transitions) for t in group]
+        lines = []
+        for step in range(transitions):
+            for ticket, chain in zip(group, chains, strict=True):
+                to, body = chain[step]
+                lines.append(f"/api/v1/tickets/{ticket.service_order_no}/transition/\t{json.dumps(body | {'to': to})}")
+        (files / filename).write_text("\n".join(lines) + "\n")
     admin_client = Client()
     to, body = _chain(probe, 1)[0]
     with CaptureQueriesContext(connection) as ctx:
@@ -236,7 +238,7 @@ def inside_targets(out_path, transitions):
         "name": "api_transition", "path": f"/api/v1/tickets/{probe.service_order_no}/transition/", "who": None,
         "method": "POST", "paths_file": "transition_paths.txt", "status": response.status_code,
         "queries": len(ctx.captured_queries), "headers": [f"Authorization: Token {admin_token}"],
-        "tickets": len(open_tickets),
+        "tickets": len(groups["transition_paths.txt"]),
     })
     sizes = {
         "tickets": FaultTicket.objects.count(),
@@ -301,6 +303,11 @@ def load_snapshot():
 
 
 def start_gunicorn(db, port, workers):
+    import socket
+
+    with socket.socket() as probe:
+        if probe.connect_ex(("127.0.0.1", port)) == 0:
+            raise SystemExit(f"port {port} is taken (someone else's server?): use --port")
     env = env_for(db)
     log(f"gunicorn: {workers} sync workers on 127.0.0.1:{port}")
     logfile = open(OUT / "gunicorn.log", "w")  # noqa: SIM115 - lives as long as the server
@@ -353,7 +360,8 @@ def soak(wrk, port, by_name, seconds, threads):
             target = by_name[name]
             env = {**os.environ, "BENCH_THREADS": "1", "BENCH_METHOD": target.get("method", "GET")}
             if target.get("paths_file"):
-                env["BENCH_PATHS_FILE"] = str(OUT / target["paths_file"])
+                soak_file = target["paths_file"].replace(".txt", "_soak.txt")
+                env["BENCH_PATHS_FILE"] = str(OUT / (soak_file if (OUT / soak_file).exists() else target["paths_file"]))
             cmd = [wrk, "-t1", f"-c{per}", f"-d{seconds}s", "--timeout", "20s", "-s",
                    str(ROOT / "bench" / "report.lua")]
             for header in target.get("headers", []):
@@ -383,7 +391,7 @@ def main():
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers")
-    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--port", type=int, default=18765)
     parser.add_argument("--reload", action="store_true", help="load the bulk data again")
     parser.add_argument("--db", default="portal_bench")
     parser.add_argument("--only", default="", help="comma-separated target names")

@@ -1,5 +1,7 @@
 """The tickets API (DESIGN.md): /api/v1/tickets/, /{service_order_no}/, /{service_order_no}/transition/."""
 
+import datetime
+
 import django_filters
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -151,6 +153,21 @@ class ErrorSerializer(serializers.Serializer):
     code = serializers.CharField()
 
 
+class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):
+    """An ISO 8601 date-time compared in UTC: Python accepts offsets up to ±23:59, PostgreSQL only
+    ±15:59, so `?created_after=2026-01-01T00:00-16:30` was a 500 (found by schemathesis)."""
+
+    def filter(self, qs, value):
+        if value is not None and timezone.is_aware(value):
+            try:
+                value = value.astimezone(datetime.UTC)
+            except OverflowError:
+                value = (datetime.datetime.min if value.year < 2 else datetime.datetime.max).replace(
+                    tzinfo=datetime.UTC
+                )
+        return super().filter(qs, value)
+
+
 class TicketFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=S.choices)
     fault_type = django_filters.ChoiceFilter(choices=FaultTicket.FaultType.choices)
@@ -159,8 +176,8 @@ class TicketFilter(django_filters.FilterSet):
     terminal = django_filters.CharFilter(field_name="terminal__serial_number", lookup_expr="iexact")
     overdue = django_filters.BooleanFilter(method="filter_overdue")
     open = django_filters.BooleanFilter(method="filter_open")
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = UtcDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = UtcDateTimeFilter(field_name="created_at", lookup_expr="lt")
 
     class Meta:
         model = FaultTicket

@@ -71,7 +71,9 @@ def queue_counts(user, now=None):
     now = now or timezone.now()
     overdue = Q(status__in=FaultTicket.SLA_STATUSES, sla_due_at__lt=now)
     open_ = ~Q(status__in=FaultTicket.FINAL_STATUSES)
-    qs = FaultTicket.objects.visible_to(user)
+    # Every count is of open tickets: say so, and the partial index of open tickets serves it
+    # (a few thousand rows) instead of a scan of every ticket ever (55 ms at 200,000).
+    qs = FaultTicket.objects.visible_to(user).open()
     if user.is_engineer:
         qs = qs.filter(branch_id=user.branch_id)
         counts = qs.aggregate(

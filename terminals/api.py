@@ -98,7 +98,9 @@ class DeregistrationSerializer(serializers.ModelSerializer):
 
 _error = inline_serializer("TerminalError", {"detail": serializers.CharField()})
 SERIAL = OpenApiParameter(
-    "serial_number", OpenApiTypes.STR, OpenApiParameter.PATH, description="The terminal number (serial)."
+    "serial_number", OpenApiTypes.STR, OpenApiParameter.PATH, description="The terminal number (serial).",
+    # The URL accepts only these characters (lookup_value_regex): anything else never reaches the API.
+    pattern=r"^[A-Za-z0-9._-]+$",
 )
 
 
@@ -146,7 +148,7 @@ class TerminalViewSet(viewsets.ReadOnlyModelViewSet):
         ],
     )
     @action(detail=True, methods=["post"])
-    def deregistration(self, request, serial_number=None):
+    def deregistration(self, request, serial_number=None, **kwargs):
         if not request.user.is_staff_role:
             raise Http404  # a merchant never learns more about the endpoint than "not found"
         terminal = self.get_object()

@@ -95,7 +95,8 @@ def report_index(request):
     return render(
         request,
         "insights/reports.html",
-        {"form": form, "period": period, "summary": summary, "sections": sections, "query": urlencode(query)},
+        {"form": form, "period": period, "summary": summary, "sections": sections, "query": urlencode(query),
+         "cache_seconds": reports.cache_seconds()},
     )
 
 

@@ -422,11 +422,11 @@ class Plan:
         app = App(created=created, merchant=merchant, kind=kind, channel=self.merchant_by_id[merchant]["channel"],
                   quantity=quantity, fee_plan=plan, creator=users[0].id, ticket=ticket)
         app.changed = created
-        app.events.append((created, "status", "", "draft", users[0].id, "", True))
+        app.events.append((created, "status", "", "draft", users[0].id, "", True, "", ""))
         for k, kind_ in enumerate(("business_licence", "legal_rep_id", "premises_proof")):
             at = created + 60 * (k + 1)
             app.docs.append([kind_, at, "pending", None, None])
-            app.events.append((at, "document", "", "", users[0].id, f"上传：{kind_}", True))
+            app.events.append((at, "document", "", "", users[0].id, "", True, "uploaded", kind_))
         self.apps.append(app)
         return app
 
@@ -438,7 +438,7 @@ class Plan:
         rev = reviewer.id
         t = app.created
 
-        def step(to, seconds, kind, actor, note="", event_kind="status", public=True):
+        def step(to, seconds, kind, actor, note="", event_kind="status", public=True, action="", subject=""):
             nonlocal t
             nt = c.after(t, seconds, kind)
             if nt > self.now:
@@ -447,11 +447,11 @@ class Plan:
             if actor == rev:
                 app.reviewer = reviewer
             if event_kind == "status":
-                app.events.append((t, "status", app.status, to, actor, note, public))
+                app.events.append((t, "status", app.status, to, actor, note, public, "", ""))
                 app.status = to
                 app.changed = t
             else:
-                app.events.append((t, event_kind, "", "", actor, note, public))
+                app.events.append((t, event_kind, "", "", actor, note, public, action, subject))
             return True
 
         if target == "draft":
@@ -484,7 +484,7 @@ class Plan:
             step("withdrawn", r.uniform(0.5, 3) * D, "merchant", owner, "暂不需要")
             return t
         for doc in app.docs:
-            if not step(None, r.uniform(600, 3600), "office", rev, f"{doc[0]} 已核验", event_kind="document"):
+            if not step(None, r.uniform(600, 3600), "office", rev, "", "document", True, "verified", doc[0]):
                 return t
             doc[2], doc[3], doc[4] = "verified", t, rev
         if target == "rejected" and r.random() < 0.5:
@@ -492,7 +492,8 @@ class Plan:
             return t
         if not step("inspection", r.uniform(0.5, 2) * D, "office", rev):
             return t
-        if not step(None, r.uniform(1, 5) * D, "office", rev, "面谈及现场核查完成，经营场所真实", "record", False):
+        if not step(None, r.uniform(1, 5) * D, "office", rev, "面谈及现场核查完成，经营场所真实", "record", False,
+                    "inspection"):
             return t
         app.fields["interview_date"] = c.date(t - D)
         app.fields["inspection_date"] = c.date(t)
@@ -515,9 +516,9 @@ class Plan:
             return t
         if app.kind == "replacement":
             old = app.ticket.terminal
-            if not step(None, r.uniform(0.2, 2) * D, "office", rev, f"旧机 {old.serial} 已注销", "record"):
-                return t
             method = "destroyed" if r.random() < 0.4 else "returned"
+            if not step(None, r.uniform(0.2, 2) * D, "office", rev, "", "record", True, "deregistration", method):
+                return t
             self.deregistrations.append((old, method, t, rev, app.merchant))
             old.move(t, "destroyed" if method == "destroyed" else "deregistered", rev, app)
         if not step("device_assigned", r.uniform(1, 4) * D, "office", rev):
@@ -1153,7 +1154,7 @@ def _load_applications(loader, plan, notifier, Application, ApplicationEvent, Ap
         "updated_at",
     ])
     ev = loader.table(ApplicationEvent, ["id", "application", "kind", "from_status", "to_status", "actor", "note",
-                                         "is_public", "created_at"])
+                                         "is_public", "created_at", "action", "subject"])
     dt = loader.table(ApplicationDocument, ["application", "kind", "file", "content_type", "original_name", "size",
                                             "uploaded_by", "uploaded_at", "verdict", "verdict_by", "verdict_at"])
     atm = loader.table(ApplicationTerminal, ["application", "terminal", "assigned_by", "assigned_at"])
@@ -1189,11 +1190,11 @@ def _load_applications(loader, plan, notifier, Application, ApplicationEvent, Ap
         url = app_url.replace("AP00000000-0000", app.number)
         users = plan.merchant_users[app.merchant]
         reviewer_known = False
-        for t, kind, frm, to, actor, note, public in app.events:
+        for t, kind, frm, to, actor, note, public, action, subject in app.events:
             event_id += 1
             reviewer_known = reviewer_known or (app.reviewer is not None and actor == app.reviewer.id)
             ev.add_text(f"{event_id}\t{app.id}\t{kind}\t{frm}\t{to}\t{actor or NULL}\t{esc(note)}\t"
-                        f"{'t' if public else 'f'}\t{ts(t)}")
+                        f"{'t' if public else 'f'}\t{ts(t)}\t{action}\t{subject}")
             if kind != "status":
                 continue
             # applications.workflow._notify_status: the merchant's users; the reviewer when
@@ -1229,9 +1230,14 @@ def _load_applications(loader, plan, notifier, Application, ApplicationEvent, Ap
                     eligible = min(add_months(month, 1), today)
                 month = add_months(month, 1)
             refunded = eligible is not None and r.random() < 0.7 and eligible + timedelta(days=20) < today
+            refunded_at = None
+            if refunded:
+                refunded_at = (eligible - date(1970, 1, 1)).days * D - TZ + 10 * H + r.randint(5, 20) * D
+                event_id += 1
+                ev.add_text(f"{event_id}\t{app.id}\trecord\t\t\t{app.reviewer.id}\t\tt\t{ts(refunded_at)}\trefund\t")
             dep.add(str(deposit_id), str(app.id), amount, target, started.isoformat(), deadline.isoformat(),
                     eligible.isoformat() if eligible else NULL, "t" if refunded else "f",
-                    ts(c.day(plan.now) * D - 10 * D) if refunded else NULL, ts(app.changed))
+                    ts(refunded_at) if refunded else NULL, ts(app.changed))
             if eligible is not None:
                 notifier.send("deposit.eligible", f"deposit-eligible:{deposit_id}", users, {
                     "application_number": app.number, "amount": str(amount), "target": str(target),

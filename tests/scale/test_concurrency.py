@@ -76,7 +76,7 @@ def assert_no_duplicate_notifications():
 
 
 def test_one_ticket_200_takers_exactly_one_wins():
-    from repairs.models import FaultTicket, TicketEvent
+    from repairs.models import TicketEvent
 
     owner = Owner()
     ticket = owner.ticket

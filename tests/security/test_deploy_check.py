@@ -18,7 +18,8 @@ def test_it_passes_the_deploy_checks():
         "ALLOWED_HOSTS": "pos.example.com",
         "SECURE_SSL_REDIRECT": "1",
     }
-    for name in ("SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE", "SECURE_HSTS_SECONDS", "BENCH_FLOOR"):
+    for name in ("SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE", "SECURE_HSTS_SECONDS", "BENCH_FLOOR",
+                 "DJANGO_ALLOW_ASYNC_UNSAFE"):  # the browser fixture sets it for Playwright
         env.pop(name, None)
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],

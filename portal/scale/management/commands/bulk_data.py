@@ -8,7 +8,7 @@ class Command(BaseCommand):
     help = (
         "Load a bank's worth of synthetic data into a fresh PostgreSQL database for benchmarks and "
         "load tests: 2,000 merchants, 20,000 terminals, 200,000 fault tickets with their stage "
-        "histories (~1.5 million events), 20,000 applications, deposits and notifications "
+        "histories (~1.45 million events), 20,000 applications, deposits and notifications "
         f"(--scale 0.005 for the same shape at 1,000 tickets). Every bulk user's password is {BULK_PASSWORD}; "
         "refused unless DEMO_DATA_ALLOWED is on, i.e. never in production."
     )
