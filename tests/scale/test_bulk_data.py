@@ -44,7 +44,7 @@ def loaded(db):
     from terminals.models import Terminal
 
     before = schema_of(TABLES)
-    # Rows committed by other tests' threads may already be there; count what the load adds.
+    # Count what the load adds, whatever an earlier test left behind.
     terminals_before = Terminal.objects.count()
     started = time.monotonic()
     call_command("bulk_data", scale=SCALE, seed=7, stdout=open("/dev/null", "w"))  # noqa: SIM115
@@ -60,7 +60,9 @@ def test_it_loads_the_shape_at_a_small_scale(loaded):
 
     assert FaultTicket.objects.count() == 1000
     assert Merchant.objects.count() == 10
-    assert Terminal.objects.count() - loaded["terminals_before"] == 100
+    # The terminal total is a floor: at this small scale the replacements planned (which depend on
+    # where "now" falls in the 18-month window) can need a few more than the 100 asked for.
+    assert Terminal.objects.count() - loaded["terminals_before"] >= 100
     assert Application.objects.count() == 100
     events = TicketEvent.objects.count()
     assert 5.5 <= events / 1000 <= 10, events  # ~1.45 million at full size
