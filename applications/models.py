@@ -17,6 +17,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from portal.accounts.models import MerchantOwnedQuerySet
+
 
 def add_months(day, months):
     """`day` plus whole calendar months; the 31st becomes the last day of a shorter month."""
@@ -46,16 +48,7 @@ class ApplicationCounter(models.Model):
         return f"{self.day:%Y%m%d}: {self.last_number}"
 
 
-class ApplicationQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        """Staff see every application; a merchant user only its own merchant's."""
-        if not user or not user.is_authenticated:
-            return self.none()
-        if user.is_staff_role:
-            return self
-        if user.merchant_id is None:
-            return self.none()
-        return self.filter(merchant_id=user.merchant_id)
+class ApplicationQuerySet(MerchantOwnedQuerySet):
 
     def in_progress(self):
         return self.exclude(status__in=Application.FINAL_STATUSES)

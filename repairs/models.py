@@ -11,6 +11,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from portal.accounts.models import MerchantOwnedQuerySet
+
 
 class ServiceOrderCounter(models.Model):
     """One row per calendar day; locked while a ticket is numbered, so numbers are never reused."""
@@ -22,16 +24,7 @@ class ServiceOrderCounter(models.Model):
         return f"{self.day:%Y%m%d}: {self.last_number}"
 
 
-class FaultTicketQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        """Staff see every ticket; a merchant user only its own merchant's."""
-        if not user or not user.is_authenticated:
-            return self.none()
-        if user.is_staff_role:
-            return self
-        if user.merchant_id is None:
-            return self.none()
-        return self.filter(merchant_id=user.merchant_id)
+class FaultTicketQuerySet(MerchantOwnedQuerySet):
 
     def open(self):
         return self.exclude(status__in=FaultTicket.FINAL_STATUSES)

@@ -11,6 +11,8 @@ from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from portal.accounts.models import MerchantOwnedQuerySet
+
 validate_tid = RegexValidator(
     r"^[A-Za-z0-9]{8}$", _("A UnionPay terminal ID (TID) has exactly 8 letters or digits.")
 )
@@ -31,16 +33,7 @@ def care_interval(kind):
     return timedelta(days=getattr(settings, "PAPER_ROLL_DAYS", 30))
 
 
-class TerminalQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        """Staff see every terminal; a merchant user only its own merchant's."""
-        if not user.is_authenticated:
-            return self.none()
-        if user.is_staff_role:
-            return self
-        if user.merchant_id is None:
-            return self.none()
-        return self.filter(merchant_id=user.merchant_id)
+class TerminalQuerySet(MerchantOwnedQuerySet):
 
     def with_related(self):
         """Everything a list row shows, in the same query."""

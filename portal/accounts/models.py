@@ -115,21 +115,30 @@ class User(AbstractUser):
         return self.get_full_name() or self.username
 
 
-class VisibleToAllStaffQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        return self if user.is_authenticated else self.none()
+class MerchantOwnedQuerySet(models.QuerySet):
+    """The one visibility rule: staff see every row; a merchant user only its own merchant's.
 
+    Subclasses name the path to the owning merchant's id in `merchant_lookup`."""
 
-class MerchantQuerySet(models.QuerySet):
+    merchant_lookup = "merchant_id"
+
     def visible_to(self, user):
-        """Staff see every merchant; a merchant user only its own."""
-        if not user.is_authenticated:
+        if user is None or not user.is_authenticated:
             return self.none()
         if user.is_staff_role:
             return self
         if user.merchant_id is None:
             return self.none()
-        return self.filter(pk=user.merchant_id)
+        return self.filter(**{self.merchant_lookup: user.merchant_id})
+
+
+class VisibleToAllStaffQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        return self if user.is_authenticated else self.none()
+
+
+class MerchantQuerySet(MerchantOwnedQuerySet):
+    merchant_lookup = "pk"
 
     def search(self, q):
         q = (q or "").strip()
@@ -221,13 +230,8 @@ def merchant_document_path(instance, filename):
     return f"merchant-docs/{instance.merchant_id}/{uuid.uuid4().hex}.{ext}"
 
 
-class MerchantDocumentQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        if not user.is_authenticated:
-            return self.none()
-        if user.is_staff_role:
-            return self
-        return self.filter(merchant_id=user.merchant_id)
+class MerchantDocumentQuerySet(MerchantOwnedQuerySet):
+    pass
 
 
 class MerchantDocument(models.Model):

@@ -6,17 +6,11 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from portal.accounts.models import MerchantOwnedQuerySet
 
-class SatisfactionQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        """Staff see every rating; a merchant user the ratings of its own merchant's tickets."""
-        if not user or not user.is_authenticated:
-            return self.none()
-        if user.is_staff_role:
-            return self
-        if user.merchant_id is None:
-            return self.none()
-        return self.filter(ticket__merchant_id=user.merchant_id)
+
+class SatisfactionQuerySet(MerchantOwnedQuerySet):
+    merchant_lookup = "ticket__merchant_id"
 
 
 class Satisfaction(models.Model):
