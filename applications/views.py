@@ -45,6 +45,12 @@ def _refused(request, exc):
             messages.error(request, error)
 
 
+def _flash_form_errors(request, form):
+    for errors in form.errors.values():
+        for error in errors:
+            messages.error(request, error)
+
+
 @login_required
 def application_list(request):
     page = paginate(request, selectors.applications_for(request.user))
@@ -208,9 +214,7 @@ def document_upload(request, number):
         else:
             messages.success(request, _("Document uploaded."))
     else:
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, error)
+        _flash_form_errors(request, form)
     return redirect(application)
 
 
@@ -308,9 +312,7 @@ def deregistration(request, number):
         else:
             messages.success(request, _("The old terminal's deregistration is recorded."))
     else:
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, error)
+        _flash_form_errors(request, form)
     return redirect(application)
 
 
@@ -331,9 +333,7 @@ def volume(request, number):
         else:
             messages.success(request, _("Card volume recorded."))
     else:
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, error)
+        _flash_form_errors(request, form)
     return redirect(application)
 
 
