@@ -3,13 +3,16 @@
 import datetime
 
 import django_filters
+from django.http import Http404
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from portal.core.pagination import KeysetPagination
 from repairs import selectors, workflow
 from repairs.models import FaultTicket, NetworkTest, RepairRequest, TicketEvent
 from repairs.workflow import TransitionError
@@ -216,9 +219,15 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     lookup_field = "service_order_no"
     lookup_value_regex = "[^/]+"
     filterset_class = TicketFilter
+    pagination_class = KeysetPagination
 
     def get_queryset(self):
-        return selectors.visible_tickets(self.request.user).order_by("-created_at", "-pk")
+        qs = selectors.visible_tickets(self.request.user).order_by("-created_at", "-pk")
+        if self.action == "list":  # only what TicketSerializer shows (no agent, no symptoms)
+            qs = qs.select_related(None).select_related("terminal", "merchant", "branch").defer(
+                "symptoms", "contact_window"
+            )
+        return qs
 
     def get_serializer_class(self):
         return TicketSerializer if self.action == "list" else TicketDetailSerializer
@@ -269,14 +278,19 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     )
     @action(detail=True, methods=["post"])
     def transition(self, request, service_order_no=None, **kwargs):
-        ticket = self.get_object()
         data = TransitionSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        if not data.is_valid():
+            self.get_object()  # a ticket the caller cannot see is a 404 before any field error
+            raise ValidationError(data.errors)
         fields = {k: v for k, v in data.validated_data.items() if v is not None}
         to = fields.pop("to")
+        # The transition's locked read is the visibility check too, and the answer is the row it
+        # saved: the ticket is read once.
+        tickets = self.filter_queryset(self.get_queryset()).filter(service_order_no=service_order_no)
         try:
-            workflow.ticket_transition(ticket=ticket, to=to, actor=request.user, **fields)
+            event = workflow.ticket_transition(ticket=tickets, to=to, actor=request.user, **fields)
+        except FaultTicket.DoesNotExist:
+            raise Http404 from None
         except TransitionError as exc:
             return _error(exc)
-        ticket = self.get_queryset().get(pk=ticket.pk)
-        return Response(TicketDetailSerializer(ticket, context={"request": request}).data)
+        return Response(TicketDetailSerializer(event.ticket, context={"request": request}).data)

@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -258,16 +259,15 @@ def ticket_transition(*, ticket, to, actor, **fields):
 
     Locks the row, refuses a stale version, checks state, role and fields against TRANSITIONS,
     saves, writes the event, moves the terminal and queues notifications, all in one transaction.
+    `ticket` is a FaultTicket, or a queryset of the one ticket the caller may see (the API): then
+    the locked read is also the visibility check (FaultTicket.DoesNotExist when it finds nothing)
+    and `event.ticket` is the saved row.
     """
     notify_kind = fields.pop("notify_kind", "ticket.status")
     version = fields.pop("version", None)
     pending_error = None
     with transaction.atomic():
-        locked = (
-            FaultTicket.objects.select_for_update(of=("self",))
-            .select_related("terminal")
-            .get(pk=ticket.pk)
-        )
+        locked = _lock(ticket)
         if version not in (None, "") and str(version) != str(locked.version):
             raise TransitionError(
                 _("Ticket %(no)s changed while you were looking at it (it is now %(status)s): reload and try again.")
@@ -294,12 +294,31 @@ def ticket_transition(*, ticket, to, actor, **fields):
     if pending_error is not None:
         # Raised after the block so the counted wrong attempt is committed.
         raise pending_error
-    for name in ("status", "version", "agent_id", "agent_name", "branch_id", "status_changed_at",
-                 "closed_at", "sla_due_at", "updated_at"):
-        setattr(ticket, name, getattr(locked, name))
-    ticket._state.fields_cache.pop("branch", None)
-    ticket._state.fields_cache.pop("agent", None)
+    if isinstance(ticket, FaultTicket):
+        for name in ("status", "version", "agent_id", "agent_name", "branch_id", "status_changed_at",
+                     "closed_at", "sla_due_at", "updated_at"):
+            setattr(ticket, name, getattr(locked, name))
+        ticket._state.fields_cache.pop("branch", None)
+        ticket._state.fields_cache.pop("agent", None)
     return event
+
+
+def _lock(ticket):
+    """The ticket's row, locked until commit, with what a transition and its answer read of it."""
+    tickets = FaultTicket.objects.filter(pk=ticket.pk) if isinstance(ticket, FaultTicket) else ticket
+    locked = (
+        tickets.select_related("terminal", "merchant", "branch", "agent")
+        .select_for_update(of=("self",))
+        .get()
+    )
+    # The joined rows are read as of the statement's start: after waiting for a concurrent
+    # transition, the ticket is its new version but its branch or agent may be the old one (or
+    # none). Drop a join that no longer matches the locked row; it loads again when used.
+    for name in ("branch", "agent"):
+        cached = locked._state.fields_cache.get(name)
+        if getattr(cached, "pk", None) != getattr(locked, f"{name}_id"):
+            locked._state.fields_cache.pop(name, None)
+    return locked
 
 
 def _check_pickup_code(locked, actor, code):
@@ -352,16 +371,21 @@ def _apply(spec, locked, actor, cleaned, notify_kind):
         locked.branch = cleaned["branch"]
         update.append("branch")
     if target == S.AT_BRANCH:
-        RepairRequest.objects.update_or_create(
+        # One INSERT … ON CONFLICT (ticket) DO UPDATE: update_or_create costs two savepoints and a
+        # locked read more, and the locked ticket already keeps a concurrent intake out.
+        intake = RepairRequest(
             ticket=locked,
-            defaults={
-                "branch_id": locked.branch_id,
-                "form_number": f"RR-{locked.service_order_no}",
-                "checked_tag_number": cleaned["tag_number"],
-                "checked_serial_number": cleaned["serial_number"],
-                "documents": cleaned["documents"],
-                "engineer": actor,
-            },
+            branch_id=locked.branch_id,
+            form_number=f"RR-{locked.service_order_no}",
+            checked_tag_number=cleaned["tag_number"],
+            checked_serial_number=cleaned["serial_number"],
+            documents=cleaned["documents"],
+            engineer=actor,
+        )
+        RepairRequest.objects.bulk_create(
+            [intake], update_conflicts=True, unique_fields=["ticket"],
+            update_fields=["branch", "form_number", "checked_tag_number", "checked_serial_number", "documents",
+                           "engineer"],
         )
     if from_status == S.DIAGNOSING and target == S.REPAIRING:
         RepairRequest.objects.filter(ticket=locked).update(diagnosis=cleaned["diagnosis"])
@@ -431,35 +455,41 @@ def _context(ticket, event, *, for_merchant):
     return context
 
 
-def _staff_recipients(ticket, actor):
-    staff = []
+def _recipients(ticket, actor, *, merchant):
+    """The active users told about a change of `ticket` (not `actor`), with their notification
+    preferences, in one query: its agent, the engineer who took it in (or, while it waits for a
+    branch, that branch's engineers) and, when `merchant`, the merchant's users."""
+    intake = RepairRequest.objects.filter(ticket_id=ticket.pk)
+    # A scalar subquery (not `pk__in`): each branch of the OR stays an index scan of the users.
+    who = Q(pk=Subquery(intake.values("engineer_id")[:1]))
     if ticket.agent_id:
-        staff.append(ticket.agent)
-    rr = RepairRequest.objects.filter(ticket=ticket).select_related("engineer").first()
-    if rr is not None:
-        staff.append(rr.engineer)
-    elif ticket.status == S.AWAITING_BRANCH and ticket.branch_id:
-        staff.extend(User.objects.filter(branch_id=ticket.branch_id, role="engineer", is_active=True))
-    return [u for u in staff if u is not None and (actor is None or u.pk != actor.pk)]
+        who |= Q(pk=ticket.agent_id)
+    if ticket.status == S.AWAITING_BRANCH and ticket.branch_id:
+        who |= Q(branch_id=ticket.branch_id, role="engineer") & ~Exists(intake)
+    if merchant:
+        who |= Q(merchant_id=ticket.merchant_id)
+    users = User.objects.filter(who, is_active=True).select_related("notification_preference").order_by("pk")
+    if actor is not None:
+        users = users.exclude(pk=actor.pk)
+    return list(users)
 
 
 def _notify(ticket, event, *, kind, actor):
-    """Write the notifications of `event` in this transaction (the notifications area delivers them)."""
+    """Write the notifications of `event` in this transaction (the notifications area delivers them):
+    the merchant's users see the public events, without internal notes; staff see every event."""
     try:
-        from portal.notifications.services import notify
+        from portal.notifications.services import notify_audiences
     except ImportError:  # the notifications area has not landed yet
         return
-    url = ticket.get_absolute_url()
-    key = f"ticket-event:{event.pk}"
+    users = _recipients(ticket, actor, merchant=event.is_public)
+    audiences = []
     if event.is_public:
-        merchant_users = [
-            u for u in User.objects.filter(merchant_id=ticket.merchant_id, is_active=True)
-            if actor is None or u.pk != actor.pk
-        ]
-        notify(kind=kind, event_key=key, recipients=merchant_users,
-               context=_context(ticket, event, for_merchant=True), url=url)
-    notify(kind=kind, event_key=key, recipients=_staff_recipients(ticket, actor),
-           context=_context(ticket, event, for_merchant=False), url=url)
+        merchant_users = [u for u in users if u.merchant_id == ticket.merchant_id]
+        users = [u for u in users if u.merchant_id != ticket.merchant_id]
+        audiences.append((merchant_users, _context(ticket, event, for_merchant=True)))
+    audiences.append((users, _context(ticket, event, for_merchant=False)))
+    notify_audiences(kind=kind, event_key=f"ticket-event:{event.pk}", audiences=audiences,
+                     url=ticket.get_absolute_url())
 
 
 # --- opening a ticket -----------------------------------------------------------------------
@@ -559,7 +589,7 @@ def create_ticket(*, terminal, actor, fault_type, symptoms, contact_window="", p
 def reissue_pickup_code(*, ticket, actor):
     """A new pickup code (after the merchant's documents were checked), e.g. once the old one locked."""
     with transaction.atomic():
-        locked = FaultTicket.objects.select_for_update().get(pk=ticket.pk)
+        locked = _lock(ticket)
         spec = TABLE[(S.READY_FOR_PICKUP, S.PICKED_UP)]
         if locked.status != S.READY_FOR_PICKUP:
             raise TransitionError(_("A pickup code exists only while the terminal is ready for pickup."))
@@ -602,7 +632,7 @@ def add_comment(*, ticket, author, body, is_public=True):
                        recipients=User.objects.filter(merchant_id=ticket.merchant_id, is_active=True))
         else:
             notify(kind="ticket.comment", event_key=key, url=ticket.get_absolute_url(), context=context,
-                   recipients=_staff_recipients(ticket, author))
+                   recipients=_recipients(ticket, author, merchant=False))
     return comment
 
 

@@ -4,8 +4,9 @@ import logging
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connections, transaction
 from django.db.models import Q
+from django.db.models.constants import OnConflict
 from django.utils import timezone
 
 from portal.notifications.models import Notification, NotificationPreference, WebhookSubscriber
@@ -55,58 +56,101 @@ def notify(*, kind, event_key, recipients, context, url=""):
     One row per (recipient, channel) and one per interested webhook subscriber. Calling again with
     the same `event_key` writes nothing new and sends nothing twice. Returns the rows written.
     """
-    users = []
+    return notify_audiences(kind=kind, event_key=event_key, audiences=[(recipients, context)], url=url)
+
+
+def notify_audiences(*, kind, event_key, audiences, url=""):
+    """notify() for an event told differently to different people: `audiences` is a list of
+    (recipients, context), a user in two of them gets the first; webhook subscribers get the first
+    context. One query for the preferences (none when the recipients were read with
+    select_related("notification_preference")), one for the subscribers, one INSERT and one
+    delivery task for the whole event."""
+    targets = []
     seen = set()
-    for user in recipients:
-        if user is None or user.pk in seen or not user.is_active:
-            continue
-        seen.add(user.pk)
-        users.append(user)
-    prefs = {p.user_id: p for p in NotificationPreference.objects.filter(user_id__in=seen)} if seen else {}
+    for recipients, context in audiences:
+        for user in recipients:
+            if user is None or user.pk in seen or not user.is_active:
+                continue
+            seen.add(user.pk)
+            targets.append((user, context))
+    prefs = _preferences([user for user, _context in targets])
     subscribers = WebhookSubscriber.objects.for_kind(kind)
 
-    now = timezone.now()
-    wanted = []
-    for user in users:
-        for channel in channels_for(user, kind, prefs.get(user.pk)):
-            wanted.append(Notification(recipient=user, channel=channel))
-    for subscriber in subscribers:
-        wanted.append(Notification(subscriber=subscriber, channel=Channel.WEBHOOK))
-    if not wanted:
-        return []
-
-    existing = set(
-        Notification.objects.filter(event_key=event_key).values_list(
-            "recipient_id", "subscriber_id", "channel"
-        )
-    )
     rows = []
-    for row in wanted:
-        if (row.recipient_id, row.subscriber_id, row.channel) in existing:
-            continue
+    for user, context in targets:
+        for channel in channels_for(user, kind, prefs.get(user.pk)):
+            rows.append(Notification(recipient=user, channel=channel, context=context))
+    for subscriber in subscribers:
+        rows.append(Notification(subscriber=subscriber, channel=Channel.WEBHOOK, context=audiences[0][1]))
+    if not rows:
+        return []
+    now = timezone.now()
+    for row in rows:
         in_app = row.channel == Channel.IN_APP
         row.kind = kind
         row.event_key = event_key
-        row.context = context
         row.url = url
         # The inbox row is the in-app delivery: it is there as soon as the change commits.
         row.status = Status.SENT if in_app else Status.PENDING
         row.sent_at = now if in_app else None
         row.next_attempt_at = None if in_app else now
-        rows.append(row)
-    if not rows:
-        return []
-    # ignore_conflicts covers a concurrent call for the same event between the read and the insert.
-    Notification.objects.bulk_create(rows, ignore_conflicts=True)
-    keys = {(r.recipient_id, r.subscriber_id, r.channel) for r in rows}
-    written = [
-        n
-        for n in Notification.objects.filter(event_key=event_key)
-        if (n.recipient_id, n.subscriber_id, n.channel) in keys
-    ]
+    written = _insert_new(rows)
     to_send = [n.pk for n in written if n.status == Status.PENDING]
     if to_send:
         transaction.on_commit(lambda: enqueue(to_send))
+    return written
+
+
+_PREFERENCE = NotificationPreference._meta.get_field("user").remote_field
+
+
+def _preferences(users):
+    """{user id: NotificationPreference} of `users`, reading only those not loaded with them."""
+    prefs = {}
+    missing = []
+    for user in users:
+        if _PREFERENCE.is_cached(user):
+            pref = _PREFERENCE.get_cached_value(user)
+            if pref is not None:
+                prefs[user.pk] = pref
+        else:
+            missing.append(user.pk)
+    if missing:
+        prefs.update((p.user_id, p) for p in NotificationPreference.objects.filter(user_id__in=missing))
+    return prefs
+
+
+def _insert_new(rows):
+    """Insert the rows that are not in the outbox yet and return those, with their ids.
+
+    One INSERT … ON CONFLICT DO NOTHING RETURNING per batch: the partial unique indexes of
+    Notification decide what is already there (even when a concurrent call wrote it a moment ago),
+    and RETURNING says what this call wrote. bulk_create(ignore_conflicts=True) cannot return ids,
+    so this uses the same QuerySet._insert that bulk_create does.
+    """
+    opts = Notification._meta
+    fields = [f for f in opts.concrete_fields if not f.primary_key and not f.generated]
+    key_fields = [opts.get_field("recipient"), opts.get_field("subscriber"), opts.get_field("channel")]
+    by_key = {(r.recipient_id, r.subscriber_id, r.channel): r for r in rows}
+    connection = connections[Notification.objects.db]
+    size = max(connection.ops.bulk_batch_size(fields, rows), 1)
+    written = []
+    for start in range(0, len(rows), size):
+        returned = Notification.objects._insert(
+            rows[start : start + size],
+            fields=fields,
+            returning_fields=[opts.pk, *key_fields],
+            on_conflict=OnConflict.IGNORE,
+        )
+        for values in returned:
+            if values is None:  # a single row that was already there
+                continue
+            pk, *key = values
+            row = by_key[tuple(key)]
+            row.pk = pk
+            row._state.adding = False
+            row._state.db = connection.alias
+            written.append(row)
     return written
 
 

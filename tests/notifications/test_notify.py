@@ -136,3 +136,31 @@ def test_it_writes_one_webhook_row_per_interested_subscriber():
     _notify([], key="ticket-event:1")
     rows = Notification.objects.filter(channel=C.WEBHOOK)
     assert sorted(rows.values_list("subscriber_id", flat=True)) == sorted([wants_all.pk, wants_tickets.pk])
+
+
+def test_it_writes_a_single_row_once_and_returns_it_with_its_id():
+    staff = UserFactory(email="", phone="")  # in-app only: one row, one INSERT of one row
+    first = _notify([staff])
+    assert [(n.pk, n.channel) for n in first] == [(Notification.objects.get().pk, C.IN_APP)]
+    assert _notify([staff]) == []
+    assert Notification.objects.count() == 1
+
+
+def test_it_tells_each_audience_its_own_context_and_webhooks_the_first(django_capture_on_commit_callbacks):
+    from portal.notifications.services import notify_audiences
+
+    merchant, agent = MerchantUserFactory(), UserFactory()
+    hook = WebhookSubscriberFactory(kinds=[])
+    with django_capture_on_commit_callbacks() as callbacks:
+        rows = notify_audiences(
+            kind="ticket.status", event_key="ticket-event:9", url="/tickets/SO20261124-0007/",
+            audiences=[([merchant], {"note": ""}), ([agent, merchant], {"note": "internal"})],
+        )
+    assert len(callbacks) == 1  # one delivery task for the event
+    notes = {(n.recipient_id or n.subscriber_id, n.channel): n.context["note"] for n in rows}
+    assert notes == {
+        (merchant.pk, C.IN_APP): "", (merchant.pk, C.EMAIL): "",
+        (agent.pk, C.IN_APP): "internal", (agent.pk, C.EMAIL): "internal",
+        (hook.pk, C.WEBHOOK): "",
+    }
+    assert all(n.pk for n in rows)

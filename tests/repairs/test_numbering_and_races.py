@@ -1,10 +1,11 @@
 """Service-order numbers and concurrent transitions. The thread tests need PostgreSQL row locks."""
 
 import threading
+import time
 from datetime import datetime
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from repairs.models import FaultTicket, TicketEvent
@@ -120,3 +121,58 @@ def test_it_lets_exactly_one_of_two_racing_transitions_win_on_postgres(merchant_
     assert ticket.version == 2
     winner = next(value for kind, value in results if kind == "ok")
     assert ticket.agent_id == winner.actor_id
+
+
+@requires_postgres
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_it_sees_the_branch_set_by_the_transition_it_waited_for_on_postgres(people, ticket_at):
+    from portal.notifications.models import Notification
+    from tests.repairs.factories import fields_for
+
+    ticket = ticket_at(S.REMOTE_DIAGNOSIS)
+    held = threading.Event()
+    results = {}
+
+    def escalate():
+        """Holds the ticket's lock until the other transition waits for it, then commits."""
+        try:
+            with transaction.atomic():
+                ticket_transition(ticket=ticket, to=S.AWAITING_BRANCH, actor=people["agent"], branch="BR001")
+                held.set()
+                with connection.cursor() as cursor:
+                    for _ in range(200):
+                        cursor.execute("SELECT pg_stat_clear_snapshot()")  # else one view per transaction
+                        cursor.execute(
+                            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                            "AND datname = current_database()"
+                        )
+                        if cursor.fetchone()[0]:
+                            break
+                        time.sleep(0.05)
+        finally:
+            connection.close()
+
+    def take_in():
+        held.wait(10)
+        try:
+            # Read before the escalation commits: awaiting_branch is what the engineer is told.
+            body = fields_for(ticket, S.AWAITING_BRANCH, S.AT_BRANCH)
+            results["event"] = ticket_transition(
+                ticket=FaultTicket.objects.filter(pk=ticket.pk), to=S.AT_BRANCH, actor=people["engineer"], **body
+            )
+        except Exception as exc:  # noqa: BLE001 - asserted below
+            results["error"] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=escalate), threading.Thread(target=take_in)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert "error" not in results, results
+    event = results["event"]
+    assert event.ticket.branch.code == "BR001"
+    contexts = Notification.objects.filter(event_key=f"ticket-event:{event.pk}").values_list("context", flat=True)
+    assert contexts and all(c["branch_code"] == "BR001" for c in contexts)
