@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import Count, Prefetch
+from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -30,20 +30,6 @@ def merchant_terminals(user):
 def terminal_detail(user, serial_number):
     """A queryset of the one terminal (for get_object_or_404), with its care dates."""
     return terminals_for(user).with_care_dates().filter(serial_number=serial_number)
-
-
-def merchant_summary(user):
-    """Counts of a merchant's terminals by status, and those whose care is due today."""
-    rows = Terminal.objects.visible_to(user).values("status").annotate(n=Count("pk")).order_by()
-    by_status = {r["status"]: r["n"] for r in rows}
-    return {
-        "total": sum(by_status.values()),
-        "statuses": [
-            {"code": code, "label": label, "count": by_status[code], "badge": Terminal.STATUS_BADGES[code]}
-            for code, label in Terminal.Status.choices
-            if by_status.get(code)
-        ],
-    }
 
 
 def care_status(terminal, now=None):

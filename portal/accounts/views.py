@@ -13,6 +13,7 @@ from portal.accounts.forms import MerchantDocumentForm, MerchantSearchForm, Prof
 from portal.accounts.models import Merchant, MerchantDocument
 from portal.core.pagination import paginate, querystring_without_page
 from portal.core.roles import staff_required
+from portal.insights.dashboards import merchant_dashboard
 
 
 @login_required
@@ -26,6 +27,7 @@ def home(request):
             "accounts/home_merchant.html",
             {
                 "merchant": merchant,
+                "dash": merchant_dashboard(user),
                 "users": selectors.merchant_users(merchant),
                 "checklist": selectors.document_checklist(merchant),
                 "document_form": MerchantDocumentForm(),

@@ -42,25 +42,25 @@ def _start_of_today():
 # --- merchant ------------------------------------------------------------------------------
 
 
-def terminals_by_status(merchant_id):
-    rows = dict(
-        Terminal.objects.filter(merchant_id=merchant_id).values_list("status").annotate(n=Count("pk")).order_by()
-    )
-    data = [(label, rows[code]) for code, label in Terminal.Status.choices if rows.get(code)]
+def terminals_by_status(user):
+    """The merchant's terminals counted by status, with the chart of those counts."""
+    counts = dict(Terminal.objects.visible_to(user).values_list("status").annotate(n=Count("pk")).order_by())
+    rows = [{"code": code, "label": str(label), "count": counts[code]}
+            for code, label in Terminal.Status.choices if counts.get(code)]
     return {
-        "rows": [{"code": code, "label": label, "count": rows[code]} for code, label in Terminal.Status.choices
-                 if rows.get(code)],
-        "total": sum(rows.values()),
-        "chart": charts.bar_chart(data, title=_("My terminals by status"), label_width=110, width=360),
+        "rows": rows,
+        "total": sum(counts.values()),
+        "chart": charts.bar_chart([(r["label"], r["count"]) for r in rows], title=_("My terminals by status"),
+                                  label_width=110, width=360),
     }
 
 
-def repair_progress(merchant_id):
-    """The merchant's open tickets, each with its stage stepper."""
+def open_tickets(user):
+    """The merchant's latest open tickets, each with its stage stepper."""
     from repairs.models import FaultTicket
 
     tickets = list(
-        FaultTicket.objects.filter(merchant_id=merchant_id)
+        FaultTicket.objects.visible_to(user)
         .open()
         .select_related("terminal", "branch")
         .order_by("-created_at", "-pk")[:LIST_SIZE]
@@ -70,13 +70,14 @@ def repair_progress(merchant_id):
     return tickets
 
 
-def care_reminders(merchant_id):
+def care_reminders(user):
     """Terminals in service with their last cleaning and paper-roll change, and what is due."""
     now = timezone.now()
     cleaning_due = now - timedelta(days=conf("CLEANING_DAYS"))
     paper_due = now - timedelta(days=conf("PAPER_ROLL_DAYS"))
     terminals = list(
-        Terminal.objects.filter(merchant_id=merchant_id, status__in=IN_SERVICE)
+        Terminal.objects.visible_to(user)
+        .filter(status__in=IN_SERVICE)
         .annotate(
             last_cleaning=Max("maintenance__done_at", filter=Q(maintenance__kind=MaintenanceRecord.Kind.CLEANING)),
             last_paper_roll=Max(
@@ -92,19 +93,23 @@ def care_reminders(merchant_id):
 
 
 def latest_notifications(user):
+    """The user's latest in-app notifications, each with its subject in the user's language."""
     from portal.notifications import delivery, selectors
 
     language = getattr(user, "language", None)
-    return [(n, delivery.render_preview(n, language)) for n in selectors.inbox(user)[:LIST_SIZE]]
+    return [(n, delivery.render_subject(n, language)) for n in selectors.inbox(user)[:LIST_SIZE]]
 
 
 def merchant_dashboard(user):
-    merchant_id = user.merchant_id
+    """Every card of a merchant's home page, built once per request: five queries whatever the data."""
+    from applications.selectors import merchant_in_progress
+
     return {
-        "terminals": terminals_by_status(merchant_id),
-        "tickets": repair_progress(merchant_id),
+        "terminals": terminals_by_status(user),
+        "tickets": open_tickets(user),
+        "care": care_reminders(user),
+        "applications": merchant_in_progress(user, LIST_SIZE),
         "notifications": latest_notifications(user),
-        "care": care_reminders(merchant_id),
         "paper_roll_days": conf("PAPER_ROLL_DAYS"),
     }
 

@@ -1,10 +1,13 @@
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from applications.models import Application
+from applications.models import Application, ApplicationTerminal, DepositAccount, MonthlyVolume, add_months
 from portal.notifications.models import Notification
 from terminals.models import MaintenanceRecord, Terminal
 from tests.factories import BranchFactory, ChannelFactory, EngineerFactory, MerchantUserFactory, UserFactory
@@ -25,7 +28,7 @@ def _merchant_world(merchant_user, size):
             make_ticket(t, created="2026-11-02 09:00", events=AT_BRANCH)
         MaintenanceRecord.objects.create(terminal=t, kind="cleaning", done_by=merchant_user,
                                          done_at=timezone.now() - timedelta(days=i))
-        Notification.objects.create(kind="ticket.status", event_key=f"e{i}", recipient=merchant_user,
+        Notification.objects.create(kind="ticket.status", event_key=f"e{size}-{i}", recipient=merchant_user,
                                     channel="in_app", status="sent",
                                     context={"service_order_no": f"SO{i}", "to_status": "at_branch"})
     TerminalFactory(merchant=merchant, status=Terminal.Status.IN_STOCK)
@@ -55,14 +58,57 @@ def test_it_shows_only_the_merchants_own_data(merchant_client, merchant_user):
     assert "SN-OTHER-1" not in body
 
 
-@pytest.mark.parametrize("size", [2, 15])
-def test_it_builds_the_merchant_dashboard_in_constant_queries(merchant_client, merchant_user,
-                                                               django_assert_max_num_queries, size):
-    _merchant_world(merchant_user, size)
-    # 14 today (5 of them the insights blocks); the bound leaves room for the other areas' cards
-    with django_assert_max_num_queries(18):
-        response = merchant_client.get(HOME)
+def _applications(merchant_user, size, *, deposit):
+    """`size` applications in review, and as many activated on a deposit plan with a quarter of the
+    volume target reached (or, with deposit=False, on a one-off purchase: no longer shown)."""
+    merchant = merchant_user.merchant
+    channel = ChannelFactory(code=f"DEP{size}{int(deposit)}")
+    today = timezone.localdate()
+    for i in range(size):
+        Application.objects.create(number=f"AQ{size}{int(deposit)}{i:04d}", merchant=merchant, channel=channel,
+                                   status="under_review", created_by=merchant_user)
+        app = Application.objects.create(number=f"AD{size}{int(deposit)}{i:04d}", merchant=merchant,
+                                         channel=channel, status="activated", created_by=merchant_user,
+                                         fee_plan="deposit" if deposit else "purchase")
+        if deposit:
+            terminal = TerminalFactory(merchant=merchant)
+            ApplicationTerminal.objects.create(application=app, terminal=terminal, assigned_by=merchant_user)
+            DepositAccount.objects.create(application=app, amount=Decimal("299"), target=Decimal("300000"),
+                                          started_on=today, deadline=add_months(today, 10))
+            MonthlyVolume.objects.create(terminal=terminal, month=today.replace(day=1), amount=Decimal("75000"),
+                                         recorded_by=merchant_user)
+
+
+def _count_home_queries(client):
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(HOME)
     assert response.status_code == 200
+    return len(ctx.captured_queries), response.content.decode()
+
+
+def test_it_builds_the_merchant_dashboard_in_the_same_few_queries_whatever_the_data(merchant_client,
+                                                                                    merchant_user):
+    merchant_client.get(HOME)  # the session is cached from here on, as on any later page
+    empty, _body = _count_home_queries(merchant_client)
+    _merchant_world(merchant_user, 2)
+    _applications(merchant_user, 1, deposit=False)
+    few, _body = _count_home_queries(merchant_client)
+    _merchant_world(merchant_user, 15)
+    _applications(merchant_user, 8, deposit=True)
+    many, body = _count_home_queries(merchant_client)
+    assert empty == few == many <= 12
+    assert 'aria-valuenow="25"' in body  # the deposits' progress came with the applications
+
+
+def test_it_lists_applications_in_progress_and_deposits_still_counting(merchant_client, merchant_user):
+    _applications(merchant_user, 1, deposit=False)
+    _applications(merchant_user, 2, deposit=True)
+    DepositAccount.objects.filter(application__number="AD210001").update(refunded=True)
+    body = merchant_client.get(HOME).content.decode()
+    panel = body.split('data-testid="applications-panel"', 1)[1].split("</ul>", 1)[0]
+    assert "AQ100000" in panel and "AD210000" in panel
+    assert "AD100000" not in panel  # activated, nothing left to follow
+    assert "AD210001" not in panel  # deposit refunded
 
 
 def _staff_world(size, agent, engineer):

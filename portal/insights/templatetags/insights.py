@@ -4,7 +4,6 @@
     {% tracking_qr ticket %}          QR code of the ticket's /track/ link (printable receipts)
     {% ticket_stepper ticket %}       remote diagnosis → branch → test → pickup / replacement
     {% satisfaction_panel ticket %}   the merchant's 1–5 rating form, or the rating given
-    {% merchant_insights as dash %}   data of the merchant dashboard blocks
     {% staff_insights as dash %}      data of the staff dashboard blocks
 """
 
@@ -56,14 +55,6 @@ def satisfaction_panel(context, ticket):
         "request": request,
         "csrf_token": context.get("csrf_token"),
     }
-
-
-@register.simple_tag(takes_context=True)
-def merchant_insights(context):
-    request = context["request"]
-    if not (request.user.is_authenticated and request.user.merchant_id):
-        return {}
-    return dashboards.merchant_dashboard(request.user)
 
 
 @register.simple_tag(takes_context=True)
