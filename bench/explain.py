@@ -12,6 +12,7 @@ import cProfile
 import json
 import os
 import pstats
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -67,17 +68,19 @@ def main():
                 client.get(t["path"], **extra)
             for q in ctx.captured_queries:
                 sql += float(q["time"])
-                slow[q["sql"]] = max(slow.get(q["sql"], 0), float(q["time"]))
+                slow.setdefault(q["sql"], []).append(float(q["time"]))
         total = (time.perf_counter() - started) / args.repeat * 1000
         sql_ms = sql / args.repeat * 1000
         print(f"\n== {t['name']} {t['path']}: {total:.1f} ms/request, SQL {sql_ms:.1f} ms, "
               f"Python {total - sql_ms:.1f} ms, {len(ctx.captured_queries)} queries")
+        slow = {text: statistics.median(times) for text, times in slow.items()}  # a typical run of each
         for text, seconds in sorted(slow.items(), key=lambda x: -x[1])[: args.explain]:
             print(f"  {seconds * 1000:.1f} ms  {text[:300]}")
             if seconds > 0.002:
                 with connection.cursor() as cur:
                     cur.execute("EXPLAIN (ANALYZE, BUFFERS) " + text)
-                    for (line,) in cur.fetchall()[:14]:
+                    lines = [line for (line,) in cur.fetchall()]
+                    for line in lines[:14] + [x for x in lines[14:] if x.startswith(("Planning", "Execution"))]:
                         print("      " + line)
         if args.cprofile:
             profile = cProfile.Profile()

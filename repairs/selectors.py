@@ -23,6 +23,7 @@ ENGINEER_STAGES = (
     S.AWAITING_BRANCH, S.AT_BRANCH, S.DIAGNOSING, S.REPAIRING, S.NETWORK_TESTING, S.READY_FOR_PICKUP,
     S.UNREPAIRABLE,
 )
+OPEN_STATUS_VALUES = frozenset(S.values) - set(FaultTicket.FINAL_STATUSES)
 
 
 def visible_tickets(user):
@@ -51,7 +52,9 @@ def queue(user, name="", *, status="", q="", now=None):
             qs = qs.open().filter(agent=user)
         elif name == "overdue":
             qs = qs.overdue(now)
-        elif name == "open":
+        elif name == "open" and status not in OPEN_STATUS_VALUES:
+            # (an open status filter below says it already; both together make PostgreSQL expect a
+            # few rows and sort them all instead of walking the (status, created_at) index)
             qs = qs.open()
         if status in S.values:
             qs = qs.filter(status=status)
@@ -64,6 +67,19 @@ def queue(user, name="", *, status="", q="", now=None):
     if name == "overdue" or (name == "new" and not user.is_merchant):
         return qs.order_by("sla_due_at", "pk")
     return qs.order_by("-created_at", "-pk")
+
+
+# What a row of a ticket table shows (templates/repairs/_ticket_row.html): a list loads only these,
+# not every column of the ticket, its terminal, merchant and agent.
+ROW_FIELDS = (
+    "service_order_no", "status", "sla_due_at", "created_at", "fault_type", "priority", "agent_name",
+    "terminal_id", "merchant_id", "branch_id", "terminal__serial_number", "merchant__name", "branch__code",
+)
+
+
+def rows(qs):
+    """A queue as a ticket table needs it."""
+    return qs.select_related(None).select_related("terminal", "merchant", "branch").only(*ROW_FIELDS)
 
 
 def queue_counts(user, now=None):
@@ -92,8 +108,12 @@ def queue_counts(user, now=None):
 
 def ticket_for(user, service_order_no):
     """One ticket as the detail page and the API need it (404 through get_object_or_404 if not visible)."""
-    return visible_tickets(user).select_related("repair_request", "repair_request__engineer", "reported_by").filter(
-        service_order_no=service_order_no
+    # Only the joins the page shows: each more costs PostgreSQL planning time (8 joins: ~6 ms to plan
+    # a 0.4 ms query at 200,000 tickets).
+    return (
+        FaultTicket.objects.visible_to(user)
+        .select_related("terminal", "merchant", "branch", "repair_request", "repair_request__engineer")
+        .filter(service_order_no=service_order_no)
     )
 
 

@@ -38,7 +38,7 @@ def ticket_list(request):
     name = request.GET.get("queue", _default_queue(user))
     status = request.GET.get("status", "")
     q = request.GET.get("q", "")
-    page = paginate(request, selectors.queue(user, name, status=status, q=q))
+    page = paginate(request, selectors.rows(selectors.queue(user, name, status=status, q=q)))
     return render(
         request,
         "repairs/ticket_list.html",
@@ -47,7 +47,7 @@ def ticket_list(request):
             "queue": name,
             "status": status,
             "q": q,
-            "counts": selectors.queue_counts(user),
+            "counts": None if user.is_merchant else selectors.queue_counts(user),  # merchants' tabs show none
             "qs": querystring_without_page(request),
         },
     )

@@ -2,6 +2,7 @@
 
 from django import template
 
+from portal.core.fragments import render_rows
 from repairs import selectors
 from repairs.models import FaultTicket
 
@@ -53,13 +54,6 @@ def priority_label(priority):
     return PRIORITY_LABELS.get(priority, priority)
 
 
-@register.inclusion_tag("repairs/_merchant_dashboard.html", takes_context=True)
-def merchant_tickets_card(context):
-    user = context["request"].user
-    tickets = list(selectors.queue(user, "open")[:5]) if user.is_authenticated else []
-    return {"tickets": tickets, "user": user, "request": context["request"]}
-
-
 @register.inclusion_tag("repairs/_staff_dashboard.html", takes_context=True)
 def staff_tickets_card(context):
     user = context["request"].user
@@ -70,3 +64,44 @@ def staff_tickets_card(context):
         "user": user,
         "request": context["request"],
     }
+
+
+def _row_values(ticket):
+    """Everything a ticket's list row shows (its cache key: see portal.core.fragments)."""
+    return (
+        ticket.pk, ticket.service_order_no, ticket.status, ticket.is_overdue, ticket.sla_running,
+        ticket.sla_due_at, ticket.created_at, ticket.terminal.serial_number, ticket.merchant.name,
+        ticket.fault_type, ticket.priority, ticket.agent_name, ticket.branch.code if ticket.branch_id else None,
+    )
+
+
+@register.simple_tag(takes_context=True)
+def ticket_rows(context, tickets):
+    """The rows of a ticket table, each rendered once per content and then served from the cache."""
+    user = context["user"]
+    return render_rows(
+        "repairs/_ticket_row.html", list(tickets), _row_values,
+        {"show_merchant": not user.is_merchant}, name="t",
+    )
+
+
+def _person(user):
+    return user.display_name if user is not None else None
+
+
+def _timeline_values(item):
+    """Everything a timeline entry shows (events, comments and files never change; names may)."""
+    obj = item["obj"]
+    if item["kind"] == "event":
+        shown = (obj.from_status, obj.to_status, obj.note, _person(obj.actor))
+    elif item["kind"] == "comment":
+        shown = (obj.body, _person(obj.author))
+    else:
+        shown = (obj.original_name, obj.size, _person(obj.uploaded_by))
+    return (item["kind"], obj.pk, obj.is_public, obj.created_at, *shown)
+
+
+@register.simple_tag
+def timeline_items(timeline):
+    """A ticket's timeline entries, each rendered once per content and then served from the cache."""
+    return render_rows("repairs/_timeline_item.html", timeline, _timeline_values, name="item")

@@ -58,11 +58,11 @@ def test_it_lists_only_visible_tickets_with_filters(merchant_user, agent, other_
     mine = ticket_at(S.REMOTE_DIAGNOSIS)
     body = api(merchant_user).get(url()).json()
     assert [t["service_order_no"] for t in body["results"]] == [mine.service_order_no]
-    assert api(other_merchant_user).get(url()).json()["count"] == 0
-    assert api(agent).get(url(), {"status": "reported"}).json()["count"] == 0
-    assert api(agent).get(url(), {"status": "remote_diagnosis"}).json()["count"] == 1
-    assert api(agent).get(url(), {"terminal": mine.terminal.serial_number}).json()["count"] == 1
-    assert api(agent).get(url(), {"overdue": "true"}).json()["count"] == 0
+    assert len(api(other_merchant_user).get(url()).json()["results"]) == 0
+    assert len(api(agent).get(url(), {"status": "reported"}).json()["results"]) == 0
+    assert len(api(agent).get(url(), {"status": "remote_diagnosis"}).json()["results"]) == 1
+    assert len(api(agent).get(url(), {"terminal": mine.terminal.serial_number}).json()["results"]) == 1
+    assert len(api(agent).get(url(), {"overdue": "true"}).json()["results"]) == 0
 
 
 def test_it_shows_the_detail_with_public_events_and_the_pickup_code_only_to_its_merchant(
@@ -173,3 +173,22 @@ def test_it_runs_a_whole_branch_repair_through_the_api(merchant_user, agent, eng
 def test_it_documents_the_endpoints_in_the_schema(agent_client):
     schema = agent_client.get("/api/schema/").content.decode()
     assert "/api/v1/tickets/{service_order_no}/transition/" in schema
+
+
+def test_the_list_pages_with_a_cursor_newest_first_without_gaps_or_repeats(agent, merchant_user):
+    from repairs.workflow import create_ticket
+
+    made = [
+        create_ticket(terminal=TerminalFactory(merchant=merchant_user.merchant), actor=merchant_user,
+                               fault_type="printer", symptoms="x").service_order_no
+        for _ in range(30)
+    ]
+    client = api(agent)
+    first = client.get(url()).json()
+    assert len(first["results"]) == 25 and first["previous"] is None and first["next"]
+    second = client.get(first["next"]).json()
+    seen = [t["service_order_no"] for t in first["results"] + second["results"]]
+    assert sorted(seen) == sorted(made) and len(set(seen)) == 30
+    assert seen == list(reversed(made))  # newest first
+    assert second["next"] is None
+    assert client.get(url(), {"cursor": "not-a-cursor"}).status_code == 404

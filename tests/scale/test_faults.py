@@ -56,4 +56,4 @@ def test_it_reports_the_outage_and_recovers_without_a_restart(client, line):
     assert response.status_code == 200, response.json()
     response = client.get("/api/v1/tickets/", **api)
     assert response.status_code == 200
-    assert response.json()["count"] == 1
+    assert len(response.json()["results"]) == 1
