@@ -187,7 +187,8 @@ def _detail_context(request, ticket, *, bound=None, comment_form=None, attachmen
         "repair_request": rr,
         "network_tests": selectors.network_tests(ticket) if rr is not None else [],
         "pickup_code": rr.pickup_code if show_code else "",
-        "other_tickets": selectors.terminal_tickets(ticket.terminal, user).exclude(pk=ticket.pk)[:10],
+        "other_tickets": selectors.terminal_tickets(ticket.terminal, user).exclude(pk=ticket.pk)
+        .select_related(None).only("service_order_no", "status", "created_at")[:10],
         "comment_form": comment_form or CommentForm(user=user, ticket=ticket),
         "attachment_form": attachment_form or AttachmentForm(user=user, ticket=ticket),
         "logged": request.GET.get("logged") == "1" and user.is_staff_role,
