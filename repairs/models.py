@@ -35,7 +35,25 @@ class FaultTicketQuerySet(MerchantOwnedQuerySet):
         )
 
 
-class FaultTicket(models.Model):
+
+class SlaClock:
+    """`sla_running` and `is_overdue` of anything with a ticket's `status` and `sla_due_at` (a
+    ticket, or a row of a ticket table)."""
+
+    __slots__ = ()
+
+    @property
+    def sla_running(self):
+        return bool(self.sla_due_at) and self.status in FaultTicket.SLA_STATUSES
+
+    @property
+    def is_overdue(self):
+        return bool(
+            self.sla_due_at and self.status in FaultTicket.SLA_STATUSES and self.sla_due_at < timezone.now()
+        )
+
+
+class FaultTicket(SlaClock, models.Model):
     class Status(models.TextChoices):
         REPORTED = "reported", _("Reported")
         REMOTE_DIAGNOSIS = "remote_diagnosis", _("Remote diagnosis")
@@ -159,15 +177,6 @@ class FaultTicket(models.Model):
     def is_open(self):
         return self.status not in self.FINAL_STATUSES
 
-    @property
-    def sla_running(self):
-        return bool(self.sla_due_at) and self.status in self.SLA_STATUSES
-
-    @property
-    def is_overdue(self):
-        return bool(
-            self.sla_due_at and self.status in self.SLA_STATUSES and self.sla_due_at < timezone.now()
-        )
 
 
 

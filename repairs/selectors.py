@@ -1,6 +1,8 @@
 """Reads shared by the ticket pages, the API and the dashboards; each with its joins, so a page's
 query count does not grow with the number of tickets."""
 
+from collections import namedtuple
+
 from django.db.models import Case, Count, IntegerField, Prefetch, Q, Value, When
 from django.utils import timezone
 
@@ -9,6 +11,7 @@ from repairs.models import (
     FaultTicket,
     NetworkTest,
     RepairRequest,
+    SlaClock,
     TicketAttachment,
     TicketComment,
     TicketEvent,
@@ -69,17 +72,24 @@ def queue(user, name="", *, status="", q="", now=None):
     return qs.order_by("-created_at", "-pk")
 
 
-# What a row of a ticket table shows (templates/repairs/_ticket_row.html): a list loads only these,
-# not every column of the ticket, its terminal, merchant and agent.
-ROW_FIELDS = (
-    "service_order_no", "status", "sla_due_at", "created_at", "fault_type", "priority", "agent_name",
-    "terminal_id", "merchant_id", "branch_id", "terminal__serial_number", "merchant__name", "branch__code",
-)
+# What a row of a ticket table shows (templates/repairs/_ticket_row.html): a list reads these
+# columns as tuples, not a ticket, terminal, merchant and branch object per row.
+ROW_COLUMNS = {
+    "pk": "pk", "service_order_no": "service_order_no", "status": "status", "sla_due_at": "sla_due_at",
+    "created_at": "created_at", "fault_type": "fault_type", "priority": "priority", "agent_name": "agent_name",
+    "serial_number": "terminal__serial_number", "merchant_name": "merchant__name", "branch_code": "branch__code",
+}
+
+
+class TicketRow(SlaClock, namedtuple("TicketRowColumns", ROW_COLUMNS)):
+    """One row of a ticket table."""
+
+    __slots__ = ()
 
 
 def rows(qs):
-    """A queue as a ticket table needs it."""
-    return qs.select_related(None).select_related("terminal", "merchant", "branch").only(*ROW_FIELDS)
+    """A queue as a ticket table needs it: a page of it is a list of TicketRow."""
+    return qs.values_list(*ROW_COLUMNS.values())
 
 
 def queue_counts(user, now=None):

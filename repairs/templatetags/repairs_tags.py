@@ -66,21 +66,14 @@ def staff_tickets_card(context):
     }
 
 
-def _row_values(ticket):
-    """Everything a ticket's list row shows (its cache key: see portal.core.fragments)."""
-    return (
-        ticket.pk, ticket.service_order_no, ticket.status, ticket.is_overdue, ticket.sla_running,
-        ticket.sla_due_at, ticket.created_at, ticket.terminal.serial_number, ticket.merchant.name,
-        ticket.fault_type, ticket.priority, ticket.agent_name, ticket.branch.code if ticket.branch_id else None,
-    )
-
-
 @register.simple_tag(takes_context=True)
 def ticket_rows(context, tickets):
-    """The rows of a ticket table, each rendered once per content and then served from the cache."""
+    """The rows of a ticket table (column tuples from selectors.rows), each rendered once per
+    content and then served from the cache: the key is everything the row shows."""
     user = context["user"]
+    rows = [selectors.TicketRow(*values) for values in tickets]
     return render_rows(
-        "repairs/_ticket_row.html", list(tickets), _row_values,
+        "repairs/_ticket_row.html", rows, lambda row: (*row, row.is_overdue),
         {"show_merchant": not user.is_merchant}, name="t",
     )
 
