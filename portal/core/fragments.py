@@ -20,7 +20,10 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
-ROW_SECONDS = 24 * 3600  # unused rows leave the cache after a day (Redis evicts; nothing is stale)
+# A row unseen for an hour leaves the cache: only the working set stays (the cache shares Redis
+# with the Celery broker, so it must not grow with every ticket ever viewed). Nothing is stale
+# whatever this is: a changed row has a new key.
+ROW_SECONDS = 3600
 
 
 def _load(name):
