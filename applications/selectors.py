@@ -1,7 +1,6 @@
 """Reads shared by the application pages and the API."""
 
-from django.db.models import Count, DecimalField, Func, OuterRef, Prefetch, Q, Subquery, Sum
-from django.db.models.functions import TruncMonth
+from django.db.models import Count, Prefetch, Q
 
 from applications.models import (
     Application,
@@ -10,7 +9,7 @@ from applications.models import (
     DepositAccount,
     MonthlyVolume,
 )
-from applications.workflow import counted_months_filter, current_documents, deposit_progress
+from applications.workflow import current_documents, deposit_progress, with_counted_volume
 from terminals.models import Terminal
 
 
@@ -78,57 +77,29 @@ def deposit_for(application):
     return {"account": account, **deposit_progress(account)}
 
 
-def deposits_progress(applications):
-    """Progress for many applications in one query ({application pk: progress})."""
-    accounts = {}
-    for app in applications:
-        account = getattr(app, "deposit", None)  # a missing reverse one-to-one is an AttributeError
-        if account is not None:
-            accounts[app.pk] = account
-    if not accounts:
-        return {}
-    condition = Q()
-    for account in accounts.values():
-        condition |= Q(terminal__applications=account.application_id) & counted_months_filter(account)
-    totals = dict(
-        MonthlyVolume.objects.filter(condition)
-        .values_list("terminal__applications")
-        .annotate(total=Sum("amount"))
-        .values_list("terminal__applications", "total")
-    )
-    return {pk: deposit_progress(account, totals.get(pk, 0)) for pk, account in accounts.items()}
+def with_deposit_totals(applications):
+    """`applications` each annotated with `deposit_total`, the volume counting toward its deposit's
+    refund (in the same query: a list of any length shows its progress bars without more)."""
+    return with_counted_volume(applications.select_related("deposit"), "deposit_total")
+
+
+def deposit_progress_of(application):
+    """The progress bar of an application from with_deposit_totals, or None without a deposit."""
+    account = getattr(application, "deposit", None)  # a missing reverse one-to-one is an AttributeError
+    return deposit_progress(account, application.deposit_total) if account is not None else None
 
 
 def merchant_in_progress(user, limit=5):
     """A merchant's applications still in progress, and activated ones whose deposit is still
     counting toward its refund, each with that progress: one query whatever the data."""
     S = Application.Status
-    # The months workflow.counted_months_filter counts, summed for each row by a subquery.
-    volume = (
-        MonthlyVolume.objects.filter(
-            terminal__applications=OuterRef("pk"),
-            month__gte=OuterRef("deposit_from"),
-            month__lt=OuterRef("deposit__deadline"),
-        )
-        .order_by()
-        .annotate(total=Func("amount", function="SUM"))
-        .values("total")
-    )
     rows = (
-        Application.objects.visible_to(user)
-        .select_related("channel", "deposit")
+        with_deposit_totals(Application.objects.visible_to(user).select_related("channel"))
         .exclude(status__in=(S.REJECTED, S.WITHDRAWN))
         .filter(~Q(status=S.ACTIVATED) | Q(deposit__refunded=False))
-        .annotate(deposit_from=TruncMonth("deposit__started_on"))
-        .annotate(deposit_total=Subquery(volume, output_field=DecimalField()))
         .order_by("-created_at", "-pk")[:limit]
     )
-    out = []
-    for application in rows:
-        account = getattr(application, "deposit", None)  # a missing reverse one-to-one is an AttributeError
-        progress = deposit_progress(account, application.deposit_total or 0) if account is not None else None
-        out.append({"application": application, "deposit": progress})
-    return out
+    return [{"application": a, "deposit": deposit_progress_of(a)} for a in rows]
 
 
 def in_stock_terminals(application):

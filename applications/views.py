@@ -53,9 +53,8 @@ def _flash_form_errors(request, form):
 
 @login_required
 def application_list(request):
-    page = paginate(request, selectors.applications_for(request.user))
-    progress = selectors.deposits_progress(page.object_list)
-    rows = [{"application": a, "deposit": progress.get(a.pk)} for a in page.object_list]
+    page = paginate(request, selectors.with_deposit_totals(selectors.applications_for(request.user)))
+    rows = [{"application": a, "deposit": selectors.deposit_progress_of(a)} for a in page.object_list]
     return render(request, "applications/list.html", {
         "page": page, "rows": rows, "replaceable": selectors.replaceable_tickets(request.user),
     })

@@ -5,9 +5,11 @@ machine. The machine is declared once (TRANSITIONS) and read by the pages, the A
 import datetime
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Q, Sum
+from django.db.models import DecimalField, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -682,9 +684,27 @@ def refund_deposit(*, application, actor, note=""):
     return account
 
 
-def counted_months_filter(account):
+def _counted_months(first_month, deadline):
     """Months that count toward the target: from the activation month to the deadline."""
-    return Q(month__gte=account.started_on.replace(day=1), month__lt=account.deadline)
+    return Q(month__gte=first_month, month__lt=deadline)
+
+
+def counted_months_filter(account):
+    return _counted_months(account.started_on.replace(day=1), account.deadline)
+
+
+def with_counted_volume(queryset, name, *, application="pk", started_on="deposit__started_on",
+                        deadline="deposit__deadline"):
+    """`queryset` with each row annotated `name`: the volume counting toward its deposit's target.
+    The keywords name the row's application, activation date and deadline (by default, a query of
+    applications). The same months as counted_months_filter; 0 when nothing is recorded."""
+    queryset = queryset.annotate(counted_from=TruncMonth(started_on))
+    months = MonthlyVolume.objects.filter(_counted_months(OuterRef("counted_from"), OuterRef(deadline)),
+                                          terminal__applications=OuterRef(application))
+    total = months.order_by().values("terminal__applications").annotate(total=Sum("amount")).values("total")[:1]
+    money = DecimalField(max_digits=16, decimal_places=2)
+    return queryset.annotate(**{name: Coalesce(Subquery(total, output_field=money), Value(Decimal("0")),
+                                               output_field=money)})
 
 
 def deposit_progress(account, total=None):

@@ -22,7 +22,6 @@ Definitions (shown on the page too):
 
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
-from decimal import Decimal
 from functools import partial
 
 from django.conf import settings
@@ -31,7 +30,6 @@ from django.db import connection
 from django.db.models import (
     Avg,
     Count,
-    DecimalField,
     DurationField,
     ExpressionWrapper,
     F,
@@ -39,11 +37,9 @@ from django.db.models import (
     OuterRef,
     Q,
     Subquery,
-    Sum,
-    Value,
     Window,
 )
-from django.db.models.functions import Coalesce, Lead, TruncDate, TruncMonth
+from django.db.models.functions import Lead, TruncDate
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -700,25 +696,12 @@ def applications(period):
 
 def deposits_due(period=None, limit=200):
     """Unrefunded deposits whose counted volume has reached the target (as of today)."""
-    from applications.models import DepositAccount, MonthlyVolume
+    from applications.models import DepositAccount
+    from applications.workflow import with_counted_volume
 
-    volume = Subquery(
-        MonthlyVolume.objects.filter(
-            terminal__applications=OuterRef("application"),
-            month__gte=OuterRef("start_month"),
-            month__lt=OuterRef("deadline"),
-        )
-        .order_by()
-        .values("terminal__applications")
-        .annotate(total=Sum("amount"))
-        .values("total")[:1],
-        output_field=DecimalField(max_digits=16, decimal_places=2),
-    )
     qs = (
-        DepositAccount.objects.filter(refunded=False)
-        # Months count from the activation month (as applications.workflow.counted_months_filter).
-        .annotate(start_month=TruncMonth("started_on"))
-        .annotate(volume=Coalesce(volume, Value(Decimal("0")), output_field=DecimalField(max_digits=16, decimal_places=2)))
+        with_counted_volume(DepositAccount.objects.filter(refunded=False), "volume",
+                            application="application", started_on="started_on", deadline="deadline")
         .filter(volume__gte=F("target"))
         .select_related("application__merchant", "application__channel")
         .order_by("deadline", "pk")

@@ -104,10 +104,10 @@ def test_it_computes_many_progress_bars_in_one_query(make_app, reviewer, django_
     apps = [make_app("activated", fee_plan="deposit") for _ in range(3)]
     for i, app in enumerate(apps):
         _record(app, reviewer, app.activated_on, str(30000 * (i + 1)))
-    rows = list(selectors.applications_for(reviewer))
-    with django_assert_num_queries(1):
-        progress = selectors.deposits_progress(rows)
-    assert sorted(p["percent"] for p in progress.values()) == [10, 20, 30]
+    with django_assert_num_queries(1):  # the applications and their counted volumes together
+        rows = list(selectors.with_deposit_totals(selectors.applications_for(reviewer)))
+        progress = [selectors.deposit_progress_of(a) for a in rows]
+    assert sorted(p["percent"] for p in progress) == [10, 20, 30]
 
 
 def test_the_reviewer_records_the_refund_once_the_target_is_reached(deposit_app, reviewer, merchant_user, client):
