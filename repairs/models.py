@@ -35,7 +35,6 @@ class FaultTicketQuerySet(MerchantOwnedQuerySet):
         )
 
 
-
 class SlaClock:
     """`sla_running` and `is_overdue` of anything with a ticket's `status` and `sla_due_at` (a
     ticket, or a row of a ticket table)."""
@@ -176,8 +175,6 @@ class FaultTicket(SlaClock, models.Model):
     @property
     def is_open(self):
         return self.status not in self.FINAL_STATUSES
-
-
 
 
 class RepairRequest(models.Model):

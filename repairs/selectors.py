@@ -88,7 +88,7 @@ class TicketRow(SlaClock, namedtuple("TicketRowColumns", ROW_COLUMNS)):
 
 
 def rows(qs):
-    """A queue as a ticket table needs it: a page of it is a list of TicketRow."""
+    """A queue as a ticket table needs it: column tuples, in the order of TicketRow's fields."""
     return qs.values_list(*ROW_COLUMNS.values())
 
 

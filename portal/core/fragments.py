@@ -2,10 +2,11 @@
 
 A list page spends most of its time rendering the same table rows again and again: a ticket's row
 only changes when something it shows changes. `render_rows` keys each row by a digest of exactly
-what the row shows (the values `key` returns), the language and time zone, the template's own source, the release being served (see `release`) and the
-flags passed in `context`; so a cached row is never stale — a changed value is a new key — and
-nothing has to be invalidated. A page fetches all its rows in one cache round trip (get_many) and
-renders only the rows it has never seen.
+what the row shows (the values `key` returns), the flags passed in `context`, the language and
+time zone, the template's own source and the release being served (see `release`); so a cached
+row is never stale — a changed value is a new key — and nothing has to be invalidated. A page
+fetches all its rows in one cache round trip (get_many) and renders only the rows it has never
+seen. `render_form_once` does the same for blank crispy forms.
 """
 
 import hashlib
@@ -67,12 +68,12 @@ def render_rows(template_name, objects, key, context=None, *, name="obj"):
 CSRF_SENTINEL = "\x00csrf-token\x00"
 
 
-def render_form_once(request, form, key=(), *, seconds=ROW_SECONDS):
+def render_form_once(request, form, *, seconds=ROW_SECONDS):
     """A crispy form's HTML, rendered once per blank form and then served from the cache.
 
     A blank form's HTML is determined by its class, its fields (labels, widgets, choices, initial
     values), its helper (action, attributes, buttons) and the language: `form_digest` keys on all
-    of them, plus anything in `key`. The CSRF token, the one per-visitor part, goes in afterwards.
+    of them. The CSRF token, the one per-visitor part, goes in afterwards.
     A bound form (errors, values typed in) is always rendered afresh.
     """
     from crispy_forms.utils import render_crispy_form
@@ -80,7 +81,7 @@ def render_form_once(request, form, key=(), *, seconds=ROW_SECONDS):
 
     if form.is_bound:
         return render_crispy_form(form, context={"request": request, "csrf_token": get_token(request)})
-    cache_key = f"form:{release()}:{get_language()}:{form_digest(form, key)}"
+    cache_key = f"form:{release()}:{get_language()}:{form_digest(form)}"
     html = cache.get(cache_key)
     if html is None:
         html = render_crispy_form(form, context={"csrf_token": CSRF_SENTINEL})
@@ -88,10 +89,10 @@ def render_form_once(request, form, key=(), *, seconds=ROW_SECONDS):
     return mark_safe(html.replace(CSRF_SENTINEL, get_token(request)))  # noqa: S308 - our own rendering
 
 
-def form_digest(form, key=()):
+def form_digest(form):
     """A digest of everything a blank form's HTML is made of."""
     cls = type(form)
-    parts = [cls.__module__, cls.__qualname__, form.prefix, form.auto_id, key]
+    parts = [cls.__module__, cls.__qualname__, form.prefix, form.auto_id]
     for name, field in form.fields.items():
         widget = field.widget
         parts.append((

@@ -8,6 +8,6 @@ register = template.Library()
 
 
 @register.simple_tag(takes_context=True)
-def crispy_once(context, form, *key):
+def crispy_once(context, form):
     """`{% crispy form %}`, rendered once per blank form (see portal.core.fragments.render_form_once)."""
-    return render_form_once(context["request"], form, key)
+    return render_form_once(context["request"], form)
