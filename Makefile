@@ -11,7 +11,7 @@ PORT ?= 8000
 help:
 	@echo "make run    - set up and serve the portal on http://$(HOST):$(PORT) (SQLite, demo data)"
 	@echo "make test   - set up and run the whole test suite"
-	@echo "make lint   - ruff"
+	@echo "make lint   - ruff and the import layers (lint-imports)"
 
 $(VENV)/.installed: requirements.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is needed"'
@@ -43,3 +43,4 @@ test: setup
 
 lint: deps
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache

@@ -5,3 +5,12 @@ from django.utils.translation import gettext_lazy as _
 class ApplicationsConfig(AppConfig):
     name = "applications"
     verbose_name = _("New-terminal applications")
+
+    def ready(self):
+        from applications.models import Application
+        from notifications import kinds
+
+        kinds.register("application.status", _("Application status changes"))
+        kinds.register("deposit.eligible", _("Deposit refund eligibility"))
+        kinds.register("deposit.deadline", _("Deposit deadline warnings"))
+        kinds.register_statuses("application", Application.Status)

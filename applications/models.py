@@ -28,13 +28,12 @@ def add_months(day, months):
 
 
 def fee_terms():
-    """The fee plans' terms, from settings.APPLICATIONS (operators tune them)."""
-    conf = settings.APPLICATIONS
+    """The fee plans' terms, from the APPLICATION_* settings (operators tune them)."""
     return {
-        "purchase_price": Decimal(str(conf["PURCHASE_PRICE"])),
-        "deposit_amount": Decimal(str(conf["DEPOSIT_AMOUNT"])),
-        "deposit_target": Decimal(str(conf["DEPOSIT_VOLUME_TARGET"])),
-        "deposit_months": int(conf["DEPOSIT_MONTHS"]),
+        "purchase_price": Decimal(settings.APPLICATION_PURCHASE_PRICE),
+        "deposit_amount": Decimal(settings.APPLICATION_DEPOSIT_AMOUNT),
+        "deposit_target": Decimal(settings.APPLICATION_DEPOSIT_TARGET),
+        "deposit_months": int(settings.APPLICATION_DEPOSIT_MONTHS),
     }
 
 

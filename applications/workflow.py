@@ -24,7 +24,7 @@ from applications.models import (
     MonthlyVolume,
     add_months,
 )
-from portal.notifications.services import notify
+from notifications.services import notify
 from terminals import services as terminal_services
 from terminals.models import Terminal
 

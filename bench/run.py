@@ -110,7 +110,7 @@ def prepare_db(db, scale, reload):
     env = env_for(db)
     sh([PY, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env)
     started = time.monotonic()
-    result = sh([PY, "manage.py", "bulk_data", "--scale", str(scale)], cwd=ROOT, env=env)
+    result = sh([PY, "bench/bulk_data.py", "--scale", str(scale)], cwd=ROOT, env=env)
     seconds = time.monotonic() - started
     (OUT / f"bulk_{db}.log").write_text(result.stdout)
     log(f"{db}: loaded in {seconds:.0f} s")

@@ -5,7 +5,7 @@ from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.routers import DefaultRouter
 
 from applications.api import ApplicationViewSet
-from portal.notifications.api import NotificationViewSet
+from notifications.api import NotificationViewSet
 from repairs.api import TicketViewSet
 from terminals.api import TerminalViewSet
 

@@ -6,6 +6,7 @@ Bad values fail loudly at start-up rather than at the first request.
 """
 
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import environ
@@ -59,14 +60,14 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "axes",
-    "portal.accounts",
+    # The portal, from the ground up: each app imports only those listed before it (make lint).
     "portal.core",
-    "portal.notifications",
+    "portal.accounts",
+    "notifications",
     "terminals",
     "repairs",
     "applications",
-    "portal.insights",
-    "portal.scale",
+    "insights",
 ]
 
 MIDDLEWARE = [
@@ -208,7 +209,6 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": 300, "max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5,
 }
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULE = {}
 
 CACHES = {
     "default": (
@@ -280,68 +280,55 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
-# Business rules that operators may tune.
-PORTAL = {
-    "AUTO_CLOSE_DAYS": env.int("AUTO_CLOSE_DAYS", default=7),
-    "PICKUP_CODE_MAX_ATTEMPTS": 5,
-}
+# --- The portal's own settings ------------------------------------------------------------
+# One convention: a flat upper-case name per setting, read from the environment here with its
+# default; the code reads `settings.NAME` and repeats no default.
 
 # seed_demo refuses to run unless this is on (development and tests): demo users with a known
-# password must never reach production.
+# password must never reach production. The bulk loader of bench/ follows it too.
 DEMO_DATA_ALLOWED = _strict_bool("DEMO_DATA_ALLOWED", DEBUG)
-
 # bench/ serves a bare view at /bench/floor when this is on; never in production.
 BENCH_FLOOR = _strict_bool("BENCH_FLOOR", False)
-
-# Fault tickets (repairs/sla.py): business hours from report to fix per priority, on the Chinese
-# working-day calendar (holidays and make-up days), within the working day below.
-REPAIR_SLA = {
-    "HOURS": {"urgent": 4, "high": 8, "normal": 16, "low": 40},
-    "DAY_START": "09:00",
-    "DAY_END": "18:00",
-}
-# One name in the OpenAPI schema for the ticket states (status, from_status, to_status, to).
-SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {})["TicketStatusEnum"] = "repairs.models.FaultTicket.Status"
-
-# New-terminal applications: the fee plans' terms (yuan). Copied onto an application when its plan
-# is chosen and again when it is fixed at approval, so later changes never alter a signed plan.
-APPLICATIONS = {
-    "PURCHASE_PRICE": env.str("APPLICATION_PURCHASE_PRICE", default="299.00"),
-    "DEPOSIT_AMOUNT": env.str("APPLICATION_DEPOSIT_AMOUNT", default="299.00"),
-    "DEPOSIT_VOLUME_TARGET": env.str("APPLICATION_DEPOSIT_TARGET", default="300000.00"),
-    "DEPOSIT_MONTHS": env.int("APPLICATION_DEPOSIT_MONTHS", default=10),
-}
-
-# Notifications (portal/notifications): deliveries run on their own queue; README "Notifications".
-CELERY_TASK_ROUTES = {
-    "portal.notifications.tasks.deliver_notification": {"queue": "deliveries"},
-    "portal.notifications.tasks.deliver_notifications": {"queue": "deliveries"},
-}
-CELERY_BEAT_SCHEDULE.update(
-    {
-        "notifications-requeue-stale": {
-            "task": "portal.notifications.tasks.requeue_stale",
-            "schedule": 30.0,
-        },
-        "notifications-sla-breach": {
-            "task": "portal.notifications.tasks.sla_breach_warnings",
-            "schedule": 300.0,
-        },
-        "tickets-auto-close": {
-            "task": "repairs.auto_close_due_tickets",
-            "schedule": 3600.0,
-        },
-        "notifications-maintenance": {
-            "task": "portal.notifications.tasks.maintenance_reminders",
-            "schedule": crontab(hour=9, minute=0),
-        },
-        "notifications-deposits": {
-            "task": "portal.notifications.tasks.deposit_reminders",
-            "schedule": crontab(hour=9, minute=30),
-        },
-    }
-)
+# Absolute links in notifications (e-mail, SMS, webhooks) start with this.
 PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
+
+# Terminals (terminals/): the largest inventory file (CSV/XLSX) accepted for a bulk import, and
+# the care rule: cleaning is daily; the paper roll is changed every PAPER_ROLL_DAYS days.
+TERMINAL_IMPORT_MAX_BYTES = env.int("TERMINAL_IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
+CLEANING_DAYS = env.int("CLEANING_DAYS", default=1)
+PAPER_ROLL_DAYS = env.int("PAPER_ROLL_DAYS", default=30)
+
+# Fault tickets (repairs/): business hours from report to fix per priority, on the Chinese
+# working-day calendar (holidays and make-up days), within the working day below; tickets left
+# resolved or picked up close after TICKET_AUTO_CLOSE_DAYS; a pickup code locks after
+# PICKUP_CODE_MAX_ATTEMPTS wrong entries; the engineer's dashboard flags devices waiting for
+# pickup longer than PICKUP_WAIT_DAYS.
+REPAIR_SLA_HOURS = {"urgent": 4, "high": 8, "normal": 16, "low": 40}
+REPAIR_SLA_DAY_START = env.str("REPAIR_SLA_DAY_START", default="09:00")
+REPAIR_SLA_DAY_END = env.str("REPAIR_SLA_DAY_END", default="18:00")
+TICKET_AUTO_CLOSE_DAYS = env.int("AUTO_CLOSE_DAYS", default=7)
+PICKUP_CODE_MAX_ATTEMPTS = env.int("PICKUP_CODE_MAX_ATTEMPTS", default=5)
+PICKUP_WAIT_DAYS = env.int("PICKUP_WAIT_DAYS", default=3)
+# Public tracking: lookups per client address per window (enough for a merchant checking a few
+# tickets, far too few to guess tag numbers). Behind a reverse proxy, set TRUSTED_PROXIES to the
+# number of proxies that append to X-Forwarded-For (0: trust none and use the socket address).
+TRACK_LIMIT = env.int("TRACK_LIMIT", default=10)
+TRACK_WINDOW_SECONDS = env.int("TRACK_WINDOW_SECONDS", default=600)
+TRUSTED_PROXIES = env.int("TRUSTED_PROXIES", default=0)
+
+# New-terminal applications (applications/): the fee plans' terms (yuan). Copied onto an
+# application when its plan is chosen and again when it is fixed at approval, so later changes
+# never alter a signed plan. Deposit deadline warnings go out this many days before the deadline.
+APPLICATION_PURCHASE_PRICE = Decimal(env.str("APPLICATION_PURCHASE_PRICE", default="299.00"))
+APPLICATION_DEPOSIT_AMOUNT = Decimal(env.str("APPLICATION_DEPOSIT_AMOUNT", default="299.00"))
+APPLICATION_DEPOSIT_TARGET = Decimal(env.str("APPLICATION_DEPOSIT_TARGET", default="300000.00"))
+APPLICATION_DEPOSIT_MONTHS = env.int("APPLICATION_DEPOSIT_MONTHS", default=10)
+DEPOSIT_WARNING_DAYS = [int(d) for d in env.list("DEPOSIT_WARNING_DAYS", default=["30", "7"])]
+
+# Reports (insights/): a report page is kept this many seconds (0: never cached).
+REPORT_CACHE_SECONDS = env.int("REPORT_CACHE_SECONDS", default=300)
+
+# Notifications (notifications/): README "Notifications".
 NOTIFICATIONS_MESSAGE_DOMAIN = env.str("NOTIFICATIONS_MESSAGE_DOMAIN", default="pos-portal.local")
 # One task delivers one event's rows (or a requeued batch), each claimed on its own; a batch that
 # runs longer than NOTIFICATIONS_BATCH_SECONDS queues the rest again (well within the time limit).
@@ -356,36 +343,36 @@ NOTIFICATIONS_REQUEUE_AFTER_SECONDS = env.int("NOTIFICATIONS_REQUEUE_AFTER_SECON
 # `sending` after this long lost its worker.
 NOTIFICATIONS_STALE_SENDING_SECONDS = env.int("NOTIFICATIONS_STALE_SENDING_SECONDS", default=180)
 WEBHOOK_TIMEOUT_SECONDS = env.int("WEBHOOK_TIMEOUT_SECONDS", default=10)
-SMS_BACKEND = env.str("SMS_BACKEND", default="portal.notifications.sms.ConsoleBackend")
+SMS_BACKEND = env.str("SMS_BACKEND", default="notifications.sms.ConsoleBackend")
 SMS_FILE_PATH = env.str("SMS_FILE_PATH", default=str(BASE_DIR / "var" / "sms.log"))
 SMS_MAX_CHARS = 70
-PAPER_ROLL_DAYS = env.int("PAPER_ROLL_DAYS", default=30)
-# Deposit deadline warnings: this many days before the deadline (one warning per threshold).
-DEPOSIT_WARNING_DAYS = [int(d) for d in env.list("DEPOSIT_WARNING_DAYS", default=["30", "7"])]
-SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update({
+
+# Celery: deliveries run on their own queue; the periodic jobs are each app's own tasks, named here
+# by string (the project wiring is the one place that knows them all).
+CELERY_TASK_ROUTES = {
+    "notifications.deliver": {"queue": "deliveries"},
+    "notifications.deliver_many": {"queue": "deliveries"},
+}
+CELERY_BEAT_SCHEDULE = {
+    "notifications-requeue-stale": {"task": "notifications.requeue_stale", "schedule": 30.0},
+    "tickets-sla-breach": {"task": "repairs.sla_breach_warnings", "schedule": 300.0},
+    "tickets-auto-close": {"task": "repairs.auto_close_due_tickets", "schedule": 3600.0},
+    "terminals-maintenance": {"task": "terminals.maintenance_reminders", "schedule": crontab(hour=9, minute=0)},
+    "applications-deposits": {"task": "applications.deposit_reminders", "schedule": crontab(hour=9, minute=30)},
+}
+
+# The API schema: one enum name per choice set used by several fields, and the errors DRF answers
+# on every endpoint documented (portal/openapi.py).
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
+    "TicketStatusEnum": "repairs.models.FaultTicket.Status",
     "ApplicationKindEnum": "applications.models.Application.Kind",
     "ApplicationDocumentKindEnum": "applications.models.ApplicationDocument.Kind",
     "ApplicationEventKindEnum": "applications.models.ApplicationEvent.Kind",
     "ApplicationStatusEnum": "applications.models.Application.Status",
-})
-
-# Terminals: the largest inventory file (CSV/XLSX) accepted for a bulk import.
-TERMINAL_IMPORT_MAX_BYTES = env.int("TERMINAL_IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
-SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update({
     "TerminalStatusEnum": "terminals.models.Terminal.Status",
     "DeregistrationMethodEnum": "terminals.models.Deregistration.Method",
-})
-
-# Dashboards, public tracking and reports (portal/insights). Behind a reverse proxy, set
-# TRUSTED_PROXIES to the number of proxies that append to X-Forwarded-For (the tracking rate limit
-# is per client address).
-INSIGHTS = {
-    "TRACK_LIMIT": env.int("TRACK_LIMIT", default=10),
-    "TRACK_WINDOW_SECONDS": env.int("TRACK_WINDOW_SECONDS", default=600),
-    "TRUSTED_PROXIES": env.int("TRUSTED_PROXIES", default=0),
-    "REPORT_CACHE_SECONDS": env.int("REPORT_CACHE_SECONDS", default=300),
 }
-
-# Proof at scale (portal/scale): the schema documents the errors DRF answers on every endpoint.
-SPECTACULAR_SETTINGS.setdefault("POSTPROCESSING_HOOKS", ["drf_spectacular.hooks.postprocess_schema_enums"])
-SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"].append("portal.scale.openapi.document_errors")
+SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [
+    "drf_spectacular.hooks.postprocess_schema_enums",
+    "portal.openapi.document_errors",
+]

@@ -5,6 +5,7 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from insights import views as insight_views
 from portal.accounts import views as account_views
 from portal.accounts.forms import LoginForm
 from portal.core import views as core_views
@@ -13,7 +14,7 @@ admin.site.site_header = _("POS Lifecycle Portal administration")
 admin.site.site_title = _("POS Lifecycle Portal")
 
 urlpatterns = [
-    path("", account_views.home, name="home"),
+    path("", insight_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
     path(
         "accounts/login/",
@@ -27,8 +28,8 @@ urlpatterns = [
     path("terminals/", include("terminals.urls")),
     path("tickets/", include("repairs.urls")),
     path("applications/", include("applications.urls")),
-    path("", include("portal.insights.urls")),
-    path("notifications/", include("portal.notifications.urls")),
+    path("", include("insights.urls")),
+    path("notifications/", include("notifications.urls")),
     path("api/v1/", include("portal.api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -7,6 +7,13 @@ class RepairsConfig(AppConfig):
     verbose_name = _("Fault tickets and repairs")
 
     def ready(self):
+        from notifications import kinds
         from repairs import timeline
+        from repairs.models import FaultTicket
 
+        kinds.register("ticket.status", _("Fault ticket status changes"))
+        kinds.register("ticket.comment", _("Comments on fault tickets"))
+        kinds.register("ticket.auto_closed", _("Fault tickets closed automatically"))
+        kinds.register("sla.breach", _("SLA breach warnings"), staff_only=True)
+        kinds.register_statuses("ticket", FaultTicket.Status)
         timeline.register()

@@ -92,6 +92,16 @@ class FaultTicket(SlaClock, models.Model):
         API = "api", _("API")
 
     FINAL_STATUSES = (Status.CLOSED, Status.CANCELLED)
+    # The statuses in which the branch, not the agent, has the ticket (the engineer's queue).
+    BRANCH_STATUSES = (
+        Status.AWAITING_BRANCH,
+        Status.AT_BRANCH,
+        Status.DIAGNOSING,
+        Status.REPAIRING,
+        Status.NETWORK_TESTING,
+        Status.READY_FOR_PICKUP,
+        Status.UNREPAIRABLE,
+    )
     # The SLA clock runs while the bank owes the merchant a fix (not while it waits on the merchant).
     SLA_STATUSES = (
         Status.REPORTED,
@@ -216,7 +226,7 @@ class RepairRequest(models.Model):
 
     @property
     def pickup_locked(self):
-        return self.pickup_attempts >= settings.PORTAL.get("PICKUP_CODE_MAX_ATTEMPTS", 5)
+        return self.pickup_attempts >= settings.PICKUP_CODE_MAX_ATTEMPTS
 
 
 class NetworkTest(models.Model):

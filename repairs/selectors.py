@@ -19,13 +19,7 @@ from repairs.models import (
 
 S = FaultTicket.Status
 
-# Queues per role: (key, label). Labels are translated in the views' templates.
-AGENT_QUEUES = ("new", "mine", "overdue", "open", "all")
-MERCHANT_QUEUES = ("open", "all")
-ENGINEER_STAGES = (
-    S.AWAITING_BRANCH, S.AT_BRANCH, S.DIAGNOSING, S.REPAIRING, S.NETWORK_TESTING, S.READY_FOR_PICKUP,
-    S.UNREPAIRABLE,
-)
+ENGINEER_STAGES = FaultTicket.BRANCH_STATUSES
 OPEN_STATUS_VALUES = frozenset(S.values) - set(FaultTicket.FINAL_STATUSES)
 
 

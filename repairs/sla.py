@@ -2,7 +2,7 @@
 
 Public holidays and their make-up working days (调休) come from `chinese-calendar`; for a year it
 does not cover yet, Monday to Friday are working days. Priorities and the working day are
-configurable through the REPAIR_SLA setting.
+configurable through the REPAIR_SLA_* settings.
 """
 
 from datetime import datetime, time, timedelta
@@ -10,19 +10,6 @@ from datetime import datetime, time, timedelta
 import chinese_calendar
 from django.conf import settings
 from django.utils import timezone
-
-DEFAULTS = {
-    # business hours from the report to a fix, per priority
-    "HOURS": {"urgent": 4, "high": 8, "normal": 16, "low": 40},
-    "DAY_START": "09:00",
-    "DAY_END": "18:00",
-}
-
-
-def config():
-    conf = {**DEFAULTS, **getattr(settings, "REPAIR_SLA", {})}
-    conf["HOURS"] = {**DEFAULTS["HOURS"], **conf.get("HOURS", {})}
-    return conf
 
 
 def _time(value):
@@ -42,9 +29,8 @@ def is_workday(day):
 
 def add_business_hours(start, hours, *, day_start=None, day_end=None):
     """The aware moment `hours` working hours after `start` (local time, working days only)."""
-    conf = config()
-    day_start = _time(day_start or conf["DAY_START"])
-    day_end = _time(day_end or conf["DAY_END"])
+    day_start = _time(day_start or settings.REPAIR_SLA_DAY_START)
+    day_end = _time(day_end or settings.REPAIR_SLA_DAY_END)
     tz = timezone.get_current_timezone()
     local = timezone.localtime(start, tz) if timezone.is_aware(start) else timezone.make_aware(start, tz)
     remaining = timedelta(hours=hours)
@@ -68,5 +54,5 @@ def add_business_hours(start, hours, *, day_start=None, day_end=None):
 
 def due_at(priority, start=None):
     """When a ticket of this priority reported at `start` is due."""
-    hours = config()["HOURS"].get(priority, DEFAULTS["HOURS"]["normal"])
+    hours = settings.REPAIR_SLA_HOURS[priority]
     return add_business_hours(start or timezone.now(), hours)

@@ -1,11 +1,17 @@
-"""Thin Celery tasks of the fault-ticket area (the notifications area puts them on the beat schedule)."""
+"""Thin Celery tasks of the fault tickets (settings.CELERY_BEAT_SCHEDULE names them)."""
 
 from celery import shared_task
 
+from repairs import periodic, workflow
 
-@shared_task(name="repairs.auto_close_due_tickets")
+
+@shared_task(name="repairs.auto_close_due_tickets", time_limit=600, soft_time_limit=540)
 def auto_close_due_tickets():
-    """Close tickets left resolved remotely or picked up for AUTO_CLOSE_DAYS days."""
-    from repairs import workflow
-
+    """Close tickets left resolved remotely or picked up for TICKET_AUTO_CLOSE_DAYS days."""
     return workflow.auto_close_due_tickets()
+
+
+@shared_task(name="repairs.sla_breach_warnings", time_limit=600, soft_time_limit=540)
+def sla_breach_warnings():
+    """Warn whoever has each ticket past its SLA due time (once per ticket)."""
+    return periodic.sla_breach_warnings()

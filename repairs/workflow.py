@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from notifications.services import notify, notify_audiences
 from portal.accounts.models import Branch, User
 from repairs import sla
 from repairs.models import (
@@ -251,7 +252,7 @@ def _new_pickup_code():
 
 
 def _max_attempts():
-    return settings.PORTAL.get("PICKUP_CODE_MAX_ATTEMPTS", 5)
+    return settings.PICKUP_CODE_MAX_ATTEMPTS
 
 
 def ticket_transition(*, ticket, to, actor, **fields):
@@ -477,10 +478,6 @@ def _recipients(ticket, actor, *, merchant):
 def _notify(ticket, event, *, kind, actor):
     """Write the notifications of `event` in this transaction (the notifications area delivers them):
     the merchant's users see the public events, without internal notes; staff see every event."""
-    try:
-        from portal.notifications.services import notify_audiences
-    except ImportError:  # the notifications area has not landed yet
-        return
     users = _recipients(ticket, actor, merchant=event.is_public)
     audiences = []
     if event.is_public:
@@ -619,10 +616,6 @@ def add_comment(*, ticket, author, body, is_public=True):
         is_public = True
     with transaction.atomic():
         comment = TicketComment.objects.create(ticket=ticket, author=author, body=body, is_public=is_public)
-        try:
-            from portal.notifications.services import notify
-        except ImportError:
-            return comment
         context = {"service_order_no": ticket.service_order_no, "terminal": ticket.terminal.serial_number,
                    "author": author.display_name, "comment": body}
         key = f"ticket-comment:{comment.pk}"
@@ -649,7 +642,7 @@ def add_attachment(*, ticket, uploaded, content_type, actor, is_public=True):
 def auto_close_due_tickets(now=None):
     """Close tickets left resolved remotely or picked up for AUTO_CLOSE_DAYS; returns how many."""
     now = now or timezone.now()
-    cutoff = now - timedelta(days=settings.PORTAL.get("AUTO_CLOSE_DAYS", 7))
+    cutoff = now - timedelta(days=settings.TICKET_AUTO_CLOSE_DAYS)
     due = FaultTicket.objects.filter(
         status__in=(S.RESOLVED_REMOTELY, S.PICKED_UP), status_changed_at__lte=cutoff
     ).values_list("pk", "version")

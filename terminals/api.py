@@ -67,7 +67,8 @@ class TerminalDetailSerializer(TerminalSerializer):
 
     @extend_schema_field(TicketBriefSerializer(many=True))
     def get_tickets(self, terminal):
-        return TicketBriefSerializer(getattr(terminal, "visible_tickets", []), many=True).data
+        tickets = selectors.DETAIL_SOURCES["tickets"](terminal, self.context["request"].user)
+        return TicketBriefSerializer(tickets, many=True).data
 
 
 class DeregistrationInputSerializer(serializers.Serializer):
@@ -118,7 +119,7 @@ class TerminalViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_class = TerminalAPIFilter
 
     def get_queryset(self):
-        return selectors.api_terminals(self.request.user, with_tickets=self.action == "retrieve")
+        return selectors.api_terminals(self.request.user)
 
     def get_serializer_class(self):
         if self.action == "retrieve":

@@ -80,10 +80,6 @@ def map_header(cells):
     return mapping
 
 
-def _max_bytes():
-    return getattr(settings, "TERMINAL_IMPORT_MAX_BYTES", 20 * 1024 * 1024)
-
-
 # --- Reading ---------------------------------------------------------------------------------
 
 
@@ -137,7 +133,7 @@ def _cell_text(value):
 def check_import_file(uploaded):
     """Refuse before any work a file that is too large, not CSV/XLSX by content, or without the
     required columns. Returns the format ("csv" or "xlsx")."""
-    limit = _max_bytes()
+    limit = settings.TERMINAL_IMPORT_MAX_BYTES
     if uploaded is None:
         raise ValidationError(_("Choose a file to upload."))
     if uploaded.size == 0:

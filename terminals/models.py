@@ -25,12 +25,13 @@ validate_device_number = RegexValidator(
 
 
 
-def care_interval(kind):
-    """How often the care guidance asks for `kind` (a record older than this is due); the paper
-    roll follows PAPER_ROLL_DAYS, the same setting as the maintenance reminders."""
-    if kind == "cleaning":
-        return timedelta(days=1)
-    return timedelta(days=getattr(settings, "PAPER_ROLL_DAYS", 30))
+def care_due(kind, last, today=None):
+    """The care rule, the one the terminal page, the merchant's dashboard and the daily reminders
+    all follow: a cleaning is due once CLEANING_DAYS days (daily) and a paper roll once
+    PAPER_ROLL_DAYS days have begun since the last one (China time), or when none is recorded."""
+    days = settings.CLEANING_DAYS if kind == MaintenanceRecord.Kind.CLEANING else settings.PAPER_ROLL_DAYS
+    today = today or timezone.localdate()
+    return last is None or timezone.localdate(last) <= today - timedelta(days=days)
 
 
 class TerminalQuerySet(MerchantOwnedQuerySet):

@@ -3,8 +3,6 @@
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import Prefetch
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from terminals.models import (
@@ -13,7 +11,7 @@ from terminals.models import (
     MaintenanceRecord,
     Terminal,
     TerminalEvent,
-    care_interval,
+    care_due,
 )
 
 
@@ -32,18 +30,29 @@ def terminal_detail(user, serial_number):
     return terminals_for(user).with_care_dates().filter(serial_number=serial_number)
 
 
-def care_status(terminal, now=None):
+def care_status(terminal, today=None):
     """Last cleaning and paper-roll change of an annotated terminal, and whether each is due."""
-    now = now or timezone.now()
     out = []
     for kind, attr in (
         (MaintenanceRecord.Kind.CLEANING, "last_cleaning_at"),
         (MaintenanceRecord.Kind.PAPER_ROLL, "last_paper_roll_at"),
     ):
         last = getattr(terminal, attr, None)
-        due = terminal.is_with_merchant and (last is None or now - last >= care_interval(kind))
+        due = terminal.is_with_merchant and care_due(kind, last, today)
         out.append({"kind": kind, "label": MaintenanceRecord.Kind(kind).label, "last": last, "due": due})
     return out
+
+
+def care_reminders(user, limit=20):
+    """The user's terminals in service with their last cleaning and paper-roll change, and what is
+    due (the merchant's dashboard): one query."""
+    terminals = list(
+        Terminal.objects.visible_to(user).in_service().with_care_dates().order_by("serial_number")[:limit]
+    )
+    for t in terminals:
+        t.cleaning_due = care_due(MaintenanceRecord.Kind.CLEANING, t.last_cleaning_at)
+        t.paper_roll_due = care_due(MaintenanceRecord.Kind.PAPER_ROLL, t.last_paper_roll_at)
+    return terminals
 
 
 def deregistrations_for(user, terminal):
@@ -79,8 +88,9 @@ class TimelineEntry:
     extra: dict = field(default_factory=dict)
 
 
-# name -> callable(terminal, user, limit) -> iterable of TimelineEntry. Another area adds its own
-# entries with `@timeline_source("name")` (registering an existing name replaces that source).
+# name -> callable(terminal, user, limit) -> iterable of TimelineEntry. The apps above add their
+# own entries with `@timeline_source("name")` from their AppConfig.ready() (the fault tickets'
+# steps come from repairs); registering an existing name replaces that source.
 TIMELINE_SOURCES = {}
 
 
@@ -133,39 +143,9 @@ def _maintenance_entries(terminal, user, limit):
         )
 
 
-def _ticket_model():
-    try:
-        from repairs.models import FaultTicket
-    except ImportError:  # the tickets area has not landed yet
-        return None
-    return FaultTicket
-
-
-@timeline_source("tickets")
-def _ticket_entries(terminal, user, limit):
-    FaultTicket = _ticket_model()
-    if FaultTicket is None:
-        return
-    tickets = FaultTicket.objects.visible_to(user).filter(terminal=terminal).order_by("-created_at")
-    for t in tickets[:limit]:
-        try:
-            url = t.get_absolute_url()
-        except Exception:  # noqa: BLE001 - a ticket page that is not routed yet
-            url = ""
-        yield TimelineEntry(
-            at=t.created_at,
-            kind="ticket",
-            title=_("Fault ticket %(number)s: %(fault)s")
-            % {"number": t.service_order_no, "fault": t.get_fault_type_display()},
-            detail=t.get_status_display(),
-            icon="wrench-adjustable",
-            url=url,
-        )
-
-
 def terminal_timeline(terminal, user, limit=100):
     """The terminal's whole life as `user` may see it, newest first: its events, maintenance
-    records and fault tickets (one query per source, whatever the length)."""
+    records and what the apps above register (one query per source, whatever the length)."""
     entries = []
     for source in TIMELINE_SOURCES.values():
         entries.extend(source(terminal, user, limit) or ())
@@ -176,16 +156,20 @@ def terminal_timeline(terminal, user, limit=100):
 # --- API ---------------------------------------------------------------------------------------
 
 
-def api_terminals(user, *, with_tickets=False):
-    """Terminals for the API; the detail also prefetches the tickets `user` may see."""
-    qs = terminals_for(user).order_by("serial_number")
-    FaultTicket = _ticket_model()
-    if with_tickets and FaultTicket is not None:
-        qs = qs.prefetch_related(
-            Prefetch(
-                "tickets",
-                queryset=FaultTicket.objects.visible_to(user).order_by("-created_at"),
-                to_attr="visible_tickets",
-            )
-        )
-    return qs
+def api_terminals(user):
+    """Terminals for the API, as `user` may see them."""
+    return terminals_for(user).order_by("serial_number")
+
+
+# What the apps above add to a terminal's API detail, by field name: name -> callable(terminal,
+# user) -> JSON-ready value. Fault tickets are the repairs app's: it fills "tickets" (the
+# terminal's tickets, newest first, as the user may see them) from its AppConfig.ready().
+DETAIL_SOURCES = {}
+
+
+def detail_source(name):
+    def register(func):
+        DETAIL_SOURCES[name] = func
+        return func
+
+    return register

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from terminals import tasks
 from terminals.models import (
     Deregistration,
     ImportJob,
@@ -301,8 +302,6 @@ def log_maintenance(*, terminal, kind, actor, note="", done_at=None):
 @transaction.atomic
 def create_import_job(*, uploaded, file_format, actor):
     """Store an upload already checked by `terminals.imports.check_import_file` and queue it."""
-    from terminals import tasks
-
     job = ImportJob(
         original_name=(uploaded.name or "")[-255:],
         format=file_format,
@@ -313,10 +312,3 @@ def create_import_job(*, uploaded, file_format, actor):
     job.save()
     transaction.on_commit(lambda: tasks.process_import.delay(job.pk))
     return job
-
-
-def run_import(*, job_id):
-    """Process an import job (the Celery task's body). See terminals.imports."""
-    from terminals.imports import run_import_job
-
-    return run_import_job(job_id)

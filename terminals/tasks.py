@@ -1,12 +1,18 @@
-"""Thin Celery tasks: they take ids and call the services."""
+"""Thin Celery tasks of the terminals: they take ids and call the services."""
 
 from celery import shared_task
 
-from terminals import services
+from terminals import imports, periodic
 
 
 # An inventory of 100,000 rows takes well under a minute; the global 120 s limit is for deliveries.
-@shared_task(acks_late=True, time_limit=1800, soft_time_limit=1700)
+@shared_task(name="terminals.process_import", acks_late=True, time_limit=1800, soft_time_limit=1700)
 def process_import(job_id):
     """Import the rows of one uploaded inventory file (see terminals.imports)."""
-    services.run_import(job_id=job_id)
+    imports.run_import_job(job_id)
+
+
+@shared_task(name="terminals.maintenance_reminders", time_limit=600, soft_time_limit=540)
+def maintenance_reminders():
+    """The daily cleaning and paper-roll reminders (terminals.periodic)."""
+    return periodic.maintenance_reminders()

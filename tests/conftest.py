@@ -167,3 +167,18 @@ def login(page):
         return page
 
     return _login
+
+
+@pytest.fixture(autouse=True)
+def _sms_outbox(settings):
+    """Every test sends its text messages to an empty in-memory outbox."""
+    from notifications import sms
+
+    settings.SMS_BACKEND = "notifications.sms.LocmemBackend"
+    sms.LocmemBackend.outbox = []
+    yield sms.LocmemBackend.outbox
+
+
+@pytest.fixture
+def sms_outbox(_sms_outbox):
+    return _sms_outbox

@@ -13,32 +13,6 @@ from portal.accounts.forms import MerchantDocumentForm, MerchantSearchForm, Prof
 from portal.accounts.models import Merchant, MerchantDocument
 from portal.core.pagination import paginate, querystring_without_page
 from portal.core.roles import staff_required
-from portal.insights.dashboards import merchant_dashboard
-
-
-@login_required
-def home(request):
-    """Each role's home page."""
-    user = request.user
-    if user.is_merchant:
-        merchant = user.merchant
-        return render(
-            request,
-            "accounts/home_merchant.html",
-            {
-                "merchant": merchant,
-                "dash": merchant_dashboard(user),
-                "users": selectors.merchant_users(merchant),
-                "checklist": selectors.document_checklist(merchant),
-                "document_form": MerchantDocumentForm(),
-            },
-        )
-    form = MerchantSearchForm(request.GET or None)
-    return render(
-        request,
-        "accounts/home_staff.html",
-        {"branches": selectors.branches_for(user), "search_form": form},
-    )
 
 
 @staff_required

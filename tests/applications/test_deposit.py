@@ -9,7 +9,7 @@ from django.urls import reverse
 from applications import selectors, workflow
 from applications.models import DepositAccount, MonthlyVolume, add_months
 from applications.workflow import ApplicationError
-from portal.notifications.models import Notification
+from notifications.models import Notification
 
 pytestmark = pytest.mark.django_db
 

@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from applications.workflow import ApplicationError, application_transition
-from portal.notifications.models import Notification
+from notifications.models import Notification
 from tests.applications import factories as f
 
 pytestmark = pytest.mark.django_db

@@ -155,7 +155,7 @@ def test_it_needs_the_inspection_record_to_approve(make_app, merchant_user, revi
 def test_it_fixes_the_fee_plan_and_its_terms_at_approval(make_app, reviewer, settings):
     app = make_app("inspection", fee_plan="purchase")
     f._prepare_approved(app, None, reviewer)
-    settings.APPLICATIONS = {**settings.APPLICATIONS, "DEPOSIT_AMOUNT": "500.00"}
+    settings.APPLICATION_DEPOSIT_AMOUNT = "500.00"
     application_transition(application=app, to="approved", actor=reviewer, fee_plan="deposit")
     app.refresh_from_db()
     assert (app.fee_plan, app.fee_amount, app.deposit_target, app.deposit_months) == ("deposit", 500, 300000, 10)

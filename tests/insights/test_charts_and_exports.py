@@ -1,7 +1,7 @@
 from django.test import override_settings
 
-from portal.insights import charts
-from portal.insights.exports import csv_response
+from insights import charts
+from insights.exports import csv_response
 
 
 def test_it_draws_an_accessible_bar_chart_with_text_labels():
@@ -52,7 +52,7 @@ def test_it_caches_the_report_page_for_a_few_minutes(client, django_assert_max_n
     client.get("/reports/", params)
     with django_assert_max_num_queries(3):  # session and user only
         assert client.get("/reports/", params).status_code == 200
-    with override_settings(INSIGHTS={"REPORT_CACHE_SECONDS": 0}):
+    with override_settings(REPORT_CACHE_SECONDS=0):
         with django_assert_max_num_queries(30) as ctx:
             client.get("/reports/", params)
         assert len(ctx.captured_queries) > 10

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from applications.models import Application, ApplicationTerminal, DepositAccount, MonthlyVolume, add_months
-from portal.notifications.models import Notification
+from notifications.models import Notification
 from terminals.models import MaintenanceRecord, Terminal
 from tests.factories import BranchFactory, ChannelFactory, EngineerFactory, MerchantUserFactory, UserFactory
 from tests.insights.factories import TerminalFactory, make_ticket

@@ -15,8 +15,8 @@ from applications.models import (
     DepositAccount,
     MonthlyVolume,
 )
-from portal.insights import reports
-from portal.insights.models import Satisfaction
+from insights import reports
+from insights.models import Satisfaction
 from tests.factories import BranchFactory, ChannelFactory, MerchantUserFactory, ReviewerFactory
 from tests.insights.factories import TerminalFactory, at, make_ticket
 

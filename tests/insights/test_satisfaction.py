@@ -1,7 +1,7 @@
 import pytest
 from django.urls import reverse
 
-from portal.insights.models import Satisfaction
+from insights.models import Satisfaction
 from tests.factories import MerchantUserFactory
 from tests.insights.factories import TerminalFactory, make_ticket
 

@@ -104,7 +104,7 @@ def test_it_shows_only_the_form_before_a_lookup(client):
     assert "track-not-found" not in body
 
 
-@override_settings(INSIGHTS={"TRACK_LIMIT": 3, "TRACK_WINDOW_SECONDS": 600})
+@override_settings(TRACK_LIMIT=3, TRACK_WINDOW_SECONDS=600)
 def test_it_limits_lookups_per_client_address(client, ticket):
     params = {"no": "SO20991231-0001", "tag": "X"}
     for _ in range(3):
@@ -125,7 +125,7 @@ def test_it_limits_lookups_per_client_address(client, ticket):
     assert ok.status_code == 200 and "track-result" in ok.content.decode()
 
 
-@override_settings(INSIGHTS={"TRACK_LIMIT": 2, "TRACK_WINDOW_SECONDS": 600})
+@override_settings(TRACK_LIMIT=2, TRACK_WINDOW_SECONDS=600)
 def test_it_limits_an_ipv6_client_by_its_64_network(client):
     params = {"no": "SO1", "tag": "X"}
     client.get(TRACK, params, REMOTE_ADDR="2001:db8::1")
@@ -133,7 +133,7 @@ def test_it_limits_an_ipv6_client_by_its_64_network(client):
     assert client.get(TRACK, params, REMOTE_ADDR="2001:db8::3").status_code == 429
 
 
-@override_settings(INSIGHTS={"TRACK_LIMIT": 1, "TRACK_WINDOW_SECONDS": 600, "TRUSTED_PROXIES": 1})
+@override_settings(TRACK_LIMIT=1, TRACK_WINDOW_SECONDS=600, TRUSTED_PROXIES=1)
 def test_it_reads_the_client_address_from_a_trusted_proxy(client):
     params = {"no": "SO1", "tag": "X"}
     hdr = "HTTP_X_FORWARDED_FOR"
@@ -142,7 +142,7 @@ def test_it_reads_the_client_address_from_a_trusted_proxy(client):
     assert client.get(TRACK, params, REMOTE_ADDR="10.0.0.1", **{hdr: "203.0.113.10"}).status_code == 200
 
 
-@override_settings(INSIGHTS={"TRACK_LIMIT": 1, "TRACK_WINDOW_SECONDS": 600})
+@override_settings(TRACK_LIMIT=1, TRACK_WINDOW_SECONDS=600)
 def test_it_does_not_count_opening_the_empty_form(client):
     for _ in range(3):
         assert client.get(TRACK).status_code == 200
@@ -170,7 +170,7 @@ def test_it_serves_the_qr_image_to_the_tickets_merchant_only(client, ticket):
 
 
 def test_it_follows_the_qr_link_to_the_timeline(client, ticket):
-    from portal.insights.tracking import tracking_path
+    from insights.tracking import tracking_path
 
     response = client.get(tracking_path(ticket))
     assert 'data-testid="track-result"' in response.content.decode()

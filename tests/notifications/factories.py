@@ -1,6 +1,6 @@
 import factory
 
-from portal.notifications.models import Notification, NotificationPreference, WebhookSubscriber
+from notifications.models import Notification, NotificationPreference, WebhookSubscriber
 from tests.factories import MerchantUserFactory
 
 

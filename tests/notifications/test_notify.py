@@ -4,8 +4,8 @@ import pytest
 from django.core import mail
 from django.db import transaction
 
-from portal.notifications.models import Notification
-from portal.notifications.services import notify
+from notifications.models import Notification
+from notifications.services import notify
 from tests.factories import MerchantUserFactory, UserFactory
 from tests.notifications.factories import PreferenceFactory, WebhookSubscriberFactory
 
@@ -147,7 +147,7 @@ def test_it_writes_a_single_row_once_and_returns_it_with_its_id():
 
 
 def test_it_tells_each_audience_its_own_context_and_webhooks_the_first(django_capture_on_commit_callbacks):
-    from portal.notifications.services import notify_audiences
+    from notifications.services import notify_audiences
 
     merchant, agent = MerchantUserFactory(), UserFactory()
     hook = WebhookSubscriberFactory(kinds=[])

@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from portal.notifications.models import Notification, NotificationPreference
+from notifications.models import Notification, NotificationPreference
 from tests.factories import MerchantUserFactory, UserFactory
 from tests.notifications.factories import NotificationFactory
 

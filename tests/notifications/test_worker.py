@@ -15,10 +15,10 @@ import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 
+from notifications import services
+from notifications.models import Notification
+from notifications.services import notify
 from portal.celery import app as celery_app
-from portal.notifications import services
-from portal.notifications.models import Notification
-from portal.notifications.services import notify
 from tests.factories import MerchantUserFactory, UserFactory
 from tests.notifications.factories import WebhookSubscriberFactory
 from tests.notifications.worker_support import (

@@ -41,7 +41,7 @@ def test_it_runs_as_a_celery_task(ticket_at):
 
 
 def test_it_writes_notifications_for_the_merchant_and_the_agent(people, ticket_at, django_capture_on_commit_callbacks):
-    from portal.notifications.models import Notification
+    from notifications.models import Notification
 
     ticket = ticket_at(S.REMOTE_DIAGNOSIS)
     with django_capture_on_commit_callbacks(execute=False):

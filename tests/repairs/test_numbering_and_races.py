@@ -127,7 +127,7 @@ def test_it_lets_exactly_one_of_two_racing_transitions_win_on_postgres(merchant_
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_it_sees_the_branch_set_by_the_transition_it_waited_for_on_postgres(people, ticket_at):
-    from portal.notifications.models import Notification
+    from notifications.models import Notification
     from tests.repairs.factories import fields_for
 
     ticket = ticket_at(S.REMOTE_DIAGNOSIS)

@@ -59,5 +59,6 @@ def test_it_takes_the_hours_per_priority_from_settings(priority, expected):
 
 
 def test_it_reads_overrides_from_settings(settings):
-    settings.REPAIR_SLA = {"HOURS": {"urgent": 1}, "DAY_START": "08:00", "DAY_END": "20:00"}
+    settings.REPAIR_SLA_HOURS = {**settings.REPAIR_SLA_HOURS, "urgent": 1}
+    settings.REPAIR_SLA_DAY_START, settings.REPAIR_SLA_DAY_END = "08:00", "20:00"
     assert local(sla.due_at("urgent", at(2026, 11, 24, 19, 30))) == datetime(2026, 11, 25, 8, 30)

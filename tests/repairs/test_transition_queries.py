@@ -6,7 +6,7 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from portal.notifications.models import Notification
+from notifications.models import Notification
 from repairs.models import FaultTicket
 from tests.factories import EngineerFactory, MerchantUserFactory
 from tests.notifications.factories import PreferenceFactory, WebhookSubscriberFactory

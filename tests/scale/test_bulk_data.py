@@ -1,4 +1,4 @@
-"""`manage.py bulk_data --scale 0.005`: the same shape as the full 200,000-ticket load, at 1,000
+"""`bench/bulk_data.py --scale 0.005`: the same shape as the full 200,000-ticket load, at 1,000
 tickets, checked against the state machines and the invariants the portal relies on."""
 
 import hashlib
@@ -7,7 +7,6 @@ import time
 from collections import Counter, defaultdict
 
 import pytest
-from django.core.management import call_command
 from django.db import connection, transaction
 
 from tests.conftest import requires_postgres
@@ -47,14 +46,16 @@ def loaded(db):
     # Count what the load adds, whatever an earlier test left behind.
     terminals_before = Terminal.objects.count()
     started = time.monotonic()
-    call_command("bulk_data", scale=SCALE, seed=7, stdout=open("/dev/null", "w"))  # noqa: SIM115
+    from bench.bulk import run
+
+    run(scale=SCALE, seed=7, log=lambda message: None)
     return {"before": before, "seconds": time.monotonic() - started, "terminals_before": terminals_before}
 
 
 def test_it_loads_the_shape_at_a_small_scale(loaded):
     from applications.models import Application
+    from notifications.models import Notification
     from portal.accounts.models import Merchant
-    from portal.notifications.models import Notification
     from repairs.models import FaultTicket, TicketEvent
     from terminals.models import Terminal
 
@@ -178,7 +179,7 @@ def test_applications_and_replacements_hold_together(loaded):
 
 
 def test_notifications_reach_only_the_people_concerned(loaded):
-    from portal.notifications.models import Notification
+    from notifications.models import Notification
     from repairs.models import FaultTicket, TicketEvent
 
     merchant_of_event = dict(
@@ -204,7 +205,7 @@ def test_notifications_reach_only_the_people_concerned(loaded):
 
 
 def test_the_same_seed_gives_the_same_data(db):
-    from portal.scale.bulk import load
+    from bench.bulk import load
     from repairs.models import FaultTicket
 
     def fingerprint():

@@ -66,7 +66,7 @@ def agent_tokens(n):
 
 
 def assert_no_duplicate_notifications():
-    from portal.notifications.models import Notification
+    from notifications.models import Notification
 
     duplicates = (
         Notification.objects.values("event_key", "recipient_id", "channel")
@@ -127,7 +127,7 @@ def test_conflicting_changes_on_one_version_one_wins_the_rest_are_told():
 
 
 def test_200_tickets_200_takers_nobody_is_lost():
-    from portal.notifications.models import Notification
+    from notifications.models import Notification
     from repairs.models import FaultTicket, TicketEvent
     from repairs.workflow import create_ticket
 

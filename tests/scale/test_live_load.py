@@ -33,8 +33,8 @@ def session_cookie(user):
 
 @pytest.fixture
 def world():
+    from bench.bulk import load
     from portal.accounts.models import User
-    from portal.scale.bulk import load
     from repairs.models import FaultTicket
 
     load(scale=0.002, seed=3, log=lambda msg: None)

@@ -97,7 +97,7 @@ class Owner:
 
     @cached_property
     def notification(self):
-        from portal.notifications.models import Notification
+        from notifications.models import Notification
 
         return Notification.objects.create(
             kind="ticket.status", event_key="security-test", recipient=self.user, channel="in_app",

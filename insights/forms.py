@@ -1,0 +1,95 @@
+from datetime import timedelta
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Column, Layout, Row, Submit
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from insights.tracking import normalise_order_no, normalise_tag
+
+MAX_REPORT_DAYS = 731
+
+
+class TrackForm(forms.Form):
+    no = forms.CharField(
+        label=_("Service-order number"),
+        max_length=40,
+        widget=forms.TextInput(attrs={"placeholder": "SO20261124-0007", "autocomplete": "off"}),
+    )
+    tag = forms.CharField(
+        label=_("Tag number"),
+        max_length=60,
+        help_text=_("On the asset tag of the terminal and on your repair receipt."),
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_method = "get"
+        self.helper.form_tag = True
+        self.helper.layout = Layout(
+            Row(Column("no", css_class="col-md-5"), Column("tag", css_class="col-md-5")),
+            Submit("", _("Track"), css_class="btn-primary"),
+        )
+
+    def clean_no(self):
+        return normalise_order_no(self.cleaned_data["no"])
+
+    def clean_tag(self):
+        return normalise_tag(self.cleaned_data["tag"])
+
+
+class ReportRangeForm(forms.Form):
+    start = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(label=_("To"), widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, data=None, **kwargs):
+        today = timezone.localdate()
+        initial = {"start": today - timedelta(days=29), "end": today}
+        # An empty query string means "the last 30 days", not a form full of errors.
+        bound = data if data and ("start" in data or "end" in data) else None
+        super().__init__(bound, initial=initial, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_method = "get"
+        self.helper.layout = Layout(
+            Row(
+                Column("start", css_class="col-sm-4"),
+                Column("end", css_class="col-sm-4"),
+                Column(Submit("", _("Show"), css_class="btn-primary mt-sm-4"), css_class="col-sm-4"),
+            )
+        )
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("start"), data.get("end")
+        if start and end:
+            if start > end:
+                raise forms.ValidationError(_("The start date is after the end date."))
+            if (end - start).days > MAX_REPORT_DAYS:
+                raise forms.ValidationError(_("Choose a period of at most two years."))
+        return data
+
+    def period(self):
+        """(start, end) dates: the submitted ones when valid, otherwise the last 30 days."""
+        if self.is_bound and self.is_valid():
+            return self.cleaned_data["start"], self.cleaned_data["end"]
+        return self.initial["start"], self.initial["end"]
+
+
+class SatisfactionForm(forms.Form):
+    rating = forms.TypedChoiceField(
+        label=_("How satisfied are you with this repair?"),
+        choices=[(i, str(i)) for i in range(5, 0, -1)],
+        coerce=int,
+        widget=forms.RadioSelect,
+    )
+    comment = forms.CharField(
+        label=_("Comment (optional)"), required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False

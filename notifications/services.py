@@ -1,0 +1,229 @@
+"""Writes of the notifications area: the outbox (`notify`), reading, preferences and retries."""
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import connections, transaction
+from django.db.models import Q
+from django.db.models.constants import OnConflict
+from django.utils import timezone
+
+from notifications import kinds
+from notifications.models import Notification, NotificationPreference, WebhookSubscriber
+
+log = logging.getLogger(__name__)
+
+Channel = Notification.Channel
+Status = Notification.Status
+
+USER_CHANNELS = (Channel.IN_APP, Channel.EMAIL, Channel.SMS)
+
+
+def default_channels(user, kind):
+    """The channels a user gets for `kind` until they choose: merchants also get SMS."""
+    if kinds.is_quiet(kind):
+        return [Channel.IN_APP]
+    if user.is_merchant:
+        return [Channel.IN_APP, Channel.EMAIL, Channel.SMS]
+    return [Channel.IN_APP, Channel.EMAIL]
+
+
+def channels_for(user, kind, preference=None):
+    """The channels `user` receives `kind` on: their choice (or the default), in-app always for
+    merchants, and only channels they have an address for."""
+    chosen = None
+    if preference is not None:
+        chosen = preference.channels.get(kind)
+    if chosen is None:
+        chosen = default_channels(user, kind)
+    chosen = set(chosen)
+    if user.is_merchant:
+        chosen.add(Channel.IN_APP)
+    if not user.email:
+        chosen.discard(Channel.EMAIL)
+    if not user.phone:
+        chosen.discard(Channel.SMS)
+    return [c for c in USER_CHANNELS if c in chosen]
+
+
+def notify(*, kind, event_key, recipients, context, url=""):
+    """Write the outbox rows of one event inside the caller's transaction; deliver after commit.
+
+    One row per (recipient, channel) and one per interested webhook subscriber. Calling again with
+    the same `event_key` writes nothing new and sends nothing twice. Returns the rows written.
+    """
+    return notify_audiences(kind=kind, event_key=event_key, audiences=[(recipients, context)], url=url)
+
+
+def notify_audiences(*, kind, event_key, audiences, url=""):
+    """notify() for an event told differently to different people: `audiences` is a list of
+    (recipients, context), a user in two of them gets the first; webhook subscribers get the first
+    context. One query for the preferences (none when the recipients were read with
+    select_related("notification_preference")), one for the subscribers, one INSERT and one
+    delivery task for the whole event."""
+    targets = []
+    seen = set()
+    for recipients, context in audiences:
+        for user in recipients:
+            if user is None or user.pk in seen or not user.is_active:
+                continue
+            seen.add(user.pk)
+            targets.append((user, context))
+    prefs = _preferences([user for user, _context in targets])
+    subscribers = WebhookSubscriber.objects.for_kind(kind)
+
+    rows = []
+    for user, context in targets:
+        for channel in channels_for(user, kind, prefs.get(user.pk)):
+            rows.append(Notification(recipient=user, channel=channel, context=context))
+    for subscriber in subscribers:
+        rows.append(Notification(subscriber=subscriber, channel=Channel.WEBHOOK, context=audiences[0][1]))
+    if not rows:
+        return []
+    now = timezone.now()
+    for row in rows:
+        in_app = row.channel == Channel.IN_APP
+        row.kind = kind
+        row.event_key = event_key
+        row.url = url
+        # The inbox row is the in-app delivery: it is there as soon as the change commits.
+        row.status = Status.SENT if in_app else Status.PENDING
+        row.sent_at = now if in_app else None
+        row.next_attempt_at = None if in_app else now
+    written = _insert_new(rows)
+    to_send = [n.pk for n in written if n.status == Status.PENDING]
+    if to_send:
+        transaction.on_commit(lambda: enqueue(to_send))
+    return written
+
+
+_PREFERENCE = NotificationPreference._meta.get_field("user").remote_field
+
+
+def _preferences(users):
+    """{user id: NotificationPreference} of `users`, reading only those not loaded with them."""
+    prefs = {}
+    missing = []
+    for user in users:
+        if _PREFERENCE.is_cached(user):
+            pref = _PREFERENCE.get_cached_value(user)
+            if pref is not None:
+                prefs[user.pk] = pref
+        else:
+            missing.append(user.pk)
+    if missing:
+        prefs.update((p.user_id, p) for p in NotificationPreference.objects.filter(user_id__in=missing))
+    return prefs
+
+
+def _insert_new(rows):
+    """Insert the rows that are not in the outbox yet and return those, with their ids.
+
+    One INSERT … ON CONFLICT DO NOTHING RETURNING per batch: the partial unique indexes of
+    Notification decide what is already there (even when a concurrent call wrote it a moment ago),
+    and RETURNING says what this call wrote. bulk_create(ignore_conflicts=True) cannot return ids,
+    so this uses the same QuerySet._insert that bulk_create does.
+    """
+    opts = Notification._meta
+    fields = [f for f in opts.concrete_fields if not f.primary_key and not f.generated]
+    key_fields = [opts.get_field("recipient"), opts.get_field("subscriber"), opts.get_field("channel")]
+    by_key = {(r.recipient_id, r.subscriber_id, r.channel): r for r in rows}
+    connection = connections[Notification.objects.db]
+    size = max(connection.ops.bulk_batch_size(fields, rows), 1)
+    written = []
+    for start in range(0, len(rows), size):
+        returned = Notification.objects._insert(
+            rows[start : start + size],
+            fields=fields,
+            returning_fields=[opts.pk, *key_fields],
+            on_conflict=OnConflict.IGNORE,
+        )
+        for values in returned:
+            if values is None:  # a single row that was already there
+                continue
+            pk, *key = values
+            row = by_key[tuple(key)]
+            row.pk = pk
+            row._state.adding = False
+            row._state.db = connection.alias
+            written.append(row)
+    return written
+
+
+def enqueue(ids, countdown=None):
+    """Queue delivery tasks for `ids` (batches of NOTIFICATIONS_BATCH_SIZE). A broker that is down
+    only delays delivery: requeue_stale sends whatever is still pending a minute later."""
+    from notifications.tasks import deliver_notification, deliver_notifications
+
+    ids = list(ids)
+    size = settings.NOTIFICATIONS_BATCH_SIZE
+    try:
+        for start in range(0, len(ids), size):
+            chunk = ids[start : start + size]
+            if len(chunk) == 1:
+                deliver_notification.apply_async((chunk[0],), countdown=countdown, retry=False)
+            else:
+                deliver_notifications.apply_async((chunk,), countdown=countdown, retry=False)
+    except Exception as exc:  # noqa: BLE001 - the outbox rows are safe; the beat job retries
+        log.warning("could not queue notifications %s (%s); requeue_stale will", ids[:10], exc)
+        return False
+    return True
+
+
+def requeue_stale(now=None):
+    """Queue again what a lost message, a broker outage or a killed worker left behind; release
+    SMS held for quiet hours once they end. Returns the number of rows queued."""
+    now = now or timezone.now()
+    after = timedelta(seconds=settings.NOTIFICATIONS_REQUEUE_AFTER_SECONDS)
+    stale_sending = now - timedelta(seconds=settings.NOTIFICATIONS_STALE_SENDING_SECONDS)
+    due = Notification.objects.filter(
+        Q(status=Status.PENDING, next_attempt_at__lte=now - after)
+        | Q(status=Status.HELD, next_attempt_at__lte=now)
+        | Q(status=Status.SENDING, claimed_at__lte=stale_sending)
+    )
+    ids = list(due.order_by("next_attempt_at").values_list("pk", flat=True)[:5000])
+    if not ids:
+        return 0
+    # Back to pending and due now; the row is queued again only when it is still stale next time.
+    Notification.objects.filter(pk__in=ids).filter(
+        Q(status=Status.PENDING)
+        | Q(status=Status.HELD)
+        | Q(status=Status.SENDING, claimed_at__lte=stale_sending)
+    ).update(status=Status.PENDING, next_attempt_at=now, claimed_by="", claimed_at=None)
+    enqueue(ids)
+    return len(ids)
+
+
+@transaction.atomic
+def retry(notification):
+    """Send a failed delivery again (from the staff delivery log)."""
+    n = Notification.objects.select_for_update().get(pk=notification.pk)
+    if n.status != Status.FAILED:
+        return False
+    n.status = Status.PENDING
+    n.attempts = 0
+    n.next_attempt_at = timezone.now()
+    n.save(update_fields=["status", "attempts", "next_attempt_at"])
+    transaction.on_commit(lambda: enqueue([n.pk]))
+    return True
+
+
+def mark_read(user, pk):
+    """Mark one of the user's in-app notifications read."""
+    return Notification.objects.unread(user).filter(pk=pk).update(read_at=timezone.now())
+
+
+def mark_all_read(user):
+    return Notification.objects.unread(user).update(read_at=timezone.now())
+
+
+def save_preferences(user, *, channels, quiet_start, quiet_end):
+    """Store the user's channels per kind (merchants keep in-app whatever they tick)."""
+    if user.is_merchant:
+        channels = {kind: sorted(set(chs) | {Channel.IN_APP}) for kind, chs in channels.items()}
+    pref, _created = NotificationPreference.objects.update_or_create(
+        user=user,
+        defaults={"channels": channels, "quiet_start": quiet_start, "quiet_end": quiet_end},
+    )
+    return pref
