@@ -10,7 +10,7 @@ from applications.models import (
     DocumentAccessLog,
     MonthlyVolume,
 )
-from applications.workflow import transitions_from
+from applications.workflow import MACHINE
 
 
 class DocumentInline(admin.TabularInline):
@@ -63,8 +63,8 @@ class ApplicationAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("possible next steps"))
     def next_steps(self, obj):
-        steps = transitions_from(obj.status)
-        return ", ".join(f"{Application.Status(t.target).label} ({t.by})" for t in steps) or "—"
+        steps = MACHINE.leaving(obj.status)
+        return ", ".join(f"{Application.Status(t.target).label} ({', '.join(sorted(t.roles))})" for t in steps) or "—"
 
     def has_add_permission(self, request):
         return False

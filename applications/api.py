@@ -4,6 +4,7 @@
 import django_filters
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
@@ -13,9 +14,11 @@ from rest_framework.response import Response
 
 from applications import selectors, workflow
 from applications.models import Application, ApplicationDocument, ApplicationEvent, MonthlyVolume
-from applications.workflow import ApplicationError
 from portal.accounts.models import Channel
-from portal.core.files import DOCUMENT_TYPES, check_upload
+from portal.core.api import ErrorSerializer, step_serializer
+from portal.core.uploads import DOCUMENT_TYPES, check_upload
+from portal.core.workflow import WorkflowError
+from repairs.models import FaultTicket
 from terminals.models import Terminal
 
 
@@ -130,28 +133,9 @@ class ApplicationCreateSerializer(serializers.Serializer):
     remarks = serializers.CharField(required=False, allow_blank=True, max_length=2000)
 
 
-class ApplicationTransitionSerializer(serializers.Serializer):
-    to = serializers.ChoiceField(choices=Application.Status.choices)
-    note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
-    reason = serializers.CharField(required=False, allow_blank=True, max_length=2000,
-                                   help_text="needs_info and rejected.")
-    fee_plan = serializers.ChoiceField(choices=Application.FeePlan.choices, required=False,
-                                       help_text="approved: fixes the plan (default: the one applied for).")
-    contract_number = serializers.CharField(required=False, max_length=40, help_text="contract_signed.")
-    terminal = serializers.ListField(
-        child=serializers.CharField(), required=False,
-        help_text="device_assigned: in_stock serial number(s) of the same channel, as many as the quantity "
-                  "(a single string is accepted too).",
-    )
-    training_notes = serializers.CharField(required=False, max_length=2000, help_text="activated.")
-    training_date = serializers.DateField(required=False, help_text="activated (default today).")
-
-    def to_internal_value(self, data):
-        if hasattr(data, "getlist") and "terminal" in data:
-            data = {**data.dict(), "terminal": data.getlist("terminal")}
-        elif isinstance(data, dict) and isinstance(data.get("terminal"), str):
-            data = {**data, "terminal": [data["terminal"]]}
-        return super().to_internal_value(data)
+# The body of POST …/transition/: `to` and every field a step takes, declared once in the
+# workflow (applications.workflow.FIELDS).
+ApplicationTransitionSerializer = step_serializer("ApplicationTransition", workflow.MACHINE)
 
 
 class MonthlyVolumeSerializer(serializers.ModelSerializer):
@@ -162,25 +146,6 @@ class MonthlyVolumeSerializer(serializers.ModelSerializer):
         model = MonthlyVolume
         fields = ["terminal", "month", "amount", "updated_at"]
         read_only_fields = ["updated_at"]
-
-
-class ApplicationErrorSerializer(serializers.Serializer):
-    """A refusal: `detail` for the user, `code` (invalid, forbidden, not_allowed) and, for 400, each
-    field's errors under its name."""
-
-    detail = serializers.CharField()
-    code = serializers.CharField(required=False)
-
-
-def _error(exc):
-    body = {"detail": exc.message, "code": exc.code, **exc.field_errors}
-    return Response(body, status=exc.http_status)
-
-
-def _invalid(errors):
-    """A 400 of the same shape as the workflow's refusals: detail, code and the fields' errors."""
-    return Response({"detail": "Please correct the fields.", "code": "invalid", **errors},
-                    status=status.HTTP_400_BAD_REQUEST)
 
 
 class ApplicationFilter(django_filters.FilterSet):
@@ -194,8 +159,8 @@ class ApplicationFilter(django_filters.FilterSet):
 
 
 ERRORS = {
-    400: OpenApiResponse(ApplicationErrorSerializer, description="Invalid: field errors by name"),
-    403: OpenApiResponse(ApplicationErrorSerializer, description="Not your role"),
+    400: OpenApiResponse(ErrorSerializer, description="Invalid: field errors by name"),
+    403: OpenApiResponse(ErrorSerializer, description="Not your role"),
     404: OpenApiResponse(description="No such application visible to you"),
 }
 
@@ -230,28 +195,20 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     )
     def create(self, request, *args, **kwargs):
         data = ApplicationCreateSerializer(data=request.data)
-        if not data.is_valid():
-            return _invalid(data.errors)
+        data.is_valid(raise_exception=True)
         v = data.validated_data
         channel = Channel.objects.filter(code=v["channel"]).first()
         if channel is None:
-            return Response({"detail": "Unknown channel.", "code": "invalid", "channel": "Unknown channel."},
-                            status=status.HTTP_400_BAD_REQUEST)
+            raise WorkflowError.invalid({"channel": [_("Unknown channel.")]}, _("Unknown channel."))
         ticket = None
         if v.get("ticket"):
-            from repairs.models import FaultTicket
-
             ticket = FaultTicket.objects.visible_to(request.user).filter(service_order_no=v["ticket"]).first()
             if ticket is None:
-                return Response({"detail": "No such fault ticket.", "code": "invalid",
-                                 "ticket": "No such fault ticket."}, status=status.HTTP_400_BAD_REQUEST)
-        try:
-            app = workflow.create_application(
-                actor=request.user, kind=v["kind"], ticket=ticket, channel=channel, quantity=v["quantity"],
-                fee_plan=v["fee_plan"], remarks=v.get("remarks", ""),
-            )
-        except ApplicationError as exc:
-            return _error(exc)
+                raise WorkflowError.invalid({"ticket": [_("No such fault ticket.")]}, _("No such fault ticket."))
+        app = workflow.create_application(
+            actor=request.user, kind=v["kind"], ticket=ticket, channel=channel, quantity=v["quantity"],
+            fee_plan=v["fee_plan"], remarks=v.get("remarks", ""),
+        )
         app = self.get_queryset().get(pk=app.pk)
         return Response(ApplicationDetailSerializer(app, context={"request": request}).data,
                         status=status.HTTP_201_CREATED)
@@ -261,7 +218,7 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         methods=["POST"],
         summary="Upload a document (multipart: kind, file)",
         request={"multipart/form-data": ApplicationDocumentUploadSerializer},
-        responses={201: ApplicationDocumentSerializer, 409: OpenApiResponse(ApplicationErrorSerializer), **ERRORS},
+        responses={201: ApplicationDocumentSerializer, 409: OpenApiResponse(ErrorSerializer), **ERRORS},
     )
     @action(detail=True, methods=["get", "post"], parser_classes=[MultiPartParser, FormParser],
             pagination_class=None)
@@ -270,35 +227,27 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         if request.method == "GET":
             return Response(ApplicationDocumentSerializer(app.documents.all(), many=True).data)
         upload = ApplicationDocumentUploadSerializer(data=request.data)
-        if not upload.is_valid():
-            return _invalid(upload.errors)
-        try:
-            doc = workflow.add_document(
-                application=app, kind=upload.validated_data["kind"], uploaded=upload.validated_data["file"],
-                content_type=upload.content_type, actor=request.user,
-            )
-        except ApplicationError as exc:
-            return _error(exc)
+        upload.is_valid(raise_exception=True)
+        doc = workflow.add_document(
+            application=app, kind=upload.validated_data["kind"], uploaded=upload.validated_data["file"],
+            content_type=upload.content_type, actor=request.user,
+        )
         return Response(ApplicationDocumentSerializer(doc).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
         summary="Move the application to another state",
         request=ApplicationTransitionSerializer,
-        responses={200: ApplicationDetailSerializer, 409: OpenApiResponse(ApplicationErrorSerializer, "Not allowed now"),
+        responses={200: ApplicationDetailSerializer, 409: OpenApiResponse(ErrorSerializer, "Not allowed now"),
                    **ERRORS},
     )
     @action(detail=True, methods=["post"], parser_classes=[JSONParser, FormParser, MultiPartParser])
     def transition(self, request, number=None, **kwargs):
         app = self.get_object()
         data = ApplicationTransitionSerializer(data=request.data)
-        if not data.is_valid():
-            return _invalid(data.errors)
-        fields = dict(data.validated_data)
+        data.is_valid(raise_exception=True)
+        fields = {k: v for k, v in data.validated_data.items() if v is not None}
         to = fields.pop("to")
-        try:
-            workflow.application_transition(application=app, to=to, actor=request.user, **fields)
-        except ApplicationError as exc:
-            return _error(exc)
+        workflow.application_transition(application=app, to=to, actor=request.user, **fields)
         app = self.get_queryset().get(pk=app.pk)
         return Response(ApplicationDetailSerializer(app, context={"request": request}).data)
 
@@ -316,16 +265,12 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         if request.method == "GET":
             return Response(MonthlyVolumeSerializer(selectors.volumes_for(app), many=True).data)
         data = MonthlyVolumeSerializer(data=request.data)
-        if not data.is_valid():
-            return _invalid(data.errors)
+        data.is_valid(raise_exception=True)
         serial = data.validated_data["terminal"]["serial_number"]
         terminal = Terminal.objects.filter(applications=app, serial_number=serial).first()
         if terminal is None:
-            return Response({"detail": "This terminal is not assigned to the application.", "code": "invalid",
-                             "terminal": "Not assigned to this application."}, status=status.HTTP_400_BAD_REQUEST)
-        try:
-            volume = workflow.record_volume(terminal=terminal, month=data.validated_data["month"],
-                                            amount=data.validated_data["amount"], actor=request.user)
-        except ApplicationError as exc:
-            return _error(exc)
+            raise WorkflowError.invalid({"terminal": [_("Not assigned to this application.")]},
+                                        _("This terminal is not assigned to the application."))
+        volume = workflow.record_volume(terminal=terminal, month=data.validated_data["month"],
+                                        amount=data.validated_data["amount"], actor=request.user)
         return Response(MonthlyVolumeSerializer(volume).data, status=status.HTTP_201_CREATED)

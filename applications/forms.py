@@ -5,20 +5,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from applications import selectors
+from applications import selectors, workflow
 from applications.models import Application, ApplicationDocument, plan_terms
 from portal.accounts.models import Channel
-from portal.core.files import DOCUMENT_TYPES, check_upload
+from portal.core.forms import DATE_WIDGET, StepForm, button
+from portal.core.uploads import DOCUMENT_TYPES, check_upload
 from terminals.models import Deregistration
 
-DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-
-
-def button(label, style="primary", **attrs):
-    """A submit button of one Bootstrap style (crispy's Submit would add btn-primary to it)."""
-    submit = Submit("submit", label, **attrs)
-    submit.field_classes = f"btn btn-{style}"
-    return submit
+DATE = DATE_WIDGET
 
 
 def plan_description(fee_plan, terms=None):
@@ -101,27 +95,14 @@ class VerdictForm(forms.Form):
     reason = forms.CharField(label=_("Reason (when rejecting)"), required=False, max_length=500)
 
 
-class TransitionForm(forms.Form):
-    """One transition's form: only the fields the workflow table lists for it."""
-
-    to = forms.CharField(widget=forms.HiddenInput)
-    note = forms.CharField(label=_("Note"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
-    reason = forms.CharField(label=_("Reason (shown to the merchant)"), max_length=2000,
-                             widget=forms.Textarea(attrs={"rows": 2}))
-    fee_plan = forms.ChoiceField(label=_("Fee plan"))
-    contract_number = forms.CharField(label=_("Contract number"), max_length=40)
-    terminal = forms.MultipleChoiceField(label=_("Terminals from stock"))
-    training_notes = forms.CharField(label=_("Operator training (who was trained, on what)"), max_length=2000,
-                                     widget=forms.Textarea(attrs={"rows": 2}))
-    training_date = forms.DateField(label=_("Training date"), widget=DATE, required=False)
+class TransitionForm(StepForm):
+    """One application step's form: only the fields the workflow table lists for it."""
 
     def __init__(self, *args, application, transition, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.transition = transition
-        for name in list(self.fields):
-            if name != "to" and name not in transition.fields:
-                del self.fields[name]
-        self.fields["to"].initial = transition.target
+        super().__init__(*args, machine=workflow.MACHINE, transition=transition, obj=application,
+                         action=reverse("applications:transition", args=[application.number]), **kwargs)
+
+    def prepare(self, application):
         if "fee_plan" in self.fields:
             self.fields["fee_plan"].choices = plan_choices()
             self.fields["fee_plan"].initial = application.fee_plan
@@ -134,13 +115,6 @@ class TransitionForm(forms.Form):
             self.fields["terminal"].widget.attrs["size"] = 6
         if "training_date" in self.fields:
             self.fields["training_date"].initial = timezone.localdate()
-        self.helper = FormHelper()
-        self.helper.form_action = reverse("applications:transition", args=[application.number])
-        self.helper.form_id = f"transition-{transition.target}"
-        attrs = {"data_testid": f"do-{transition.target}"}
-        if transition.target == Application.Status.WITHDRAWN:
-            attrs["data_confirm"] = _("Withdraw this application? This cannot be undone.")
-        self.helper.add_input(button(transition.label, transition.style, **attrs))
 
 
 class InspectionForm(forms.ModelForm):

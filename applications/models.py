@@ -6,7 +6,6 @@ writes a status.
 """
 
 import calendar
-import uuid
 from datetime import date
 from decimal import Decimal
 
@@ -18,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portal.accounts.models import MerchantOwnedQuerySet
+from portal.core.uploads import UploadTo
 
 
 def add_months(day, months):
@@ -35,16 +35,6 @@ def fee_terms():
         "deposit_target": Decimal(settings.APPLICATION_DEPOSIT_TARGET),
         "deposit_months": int(settings.APPLICATION_DEPOSIT_MONTHS),
     }
-
-
-class ApplicationCounter(models.Model):
-    """One row per calendar day, locked while an application is numbered: numbers never repeat."""
-
-    day = models.DateField(unique=True)
-    last_number = models.PositiveIntegerField(default=0)
-
-    def __str__(self):
-        return f"{self.day:%Y%m%d}: {self.last_number}"
 
 
 class ApplicationQuerySet(MerchantOwnedQuerySet):
@@ -223,18 +213,12 @@ class ApplicationTerminal(models.Model):
         return f"{self.application_id} ← {self.terminal_id}"
 
 
-def document_path(instance, filename):
-    # Never the uploader's file name: no path tricks, no collisions.
-    ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
-    return f"application-docs/{instance.application_id}/{uuid.uuid4().hex}.{ext[:5]}"
-
-
 class ApplicationDocumentQuerySet(models.QuerySet):
     def visible_to(self, user):
         """Identity papers: the applicant merchant's users, reviewers and administrators only."""
         if not user or not user.is_authenticated:
             return self.none()
-        if user.is_superuser or user.role in ("reviewer", "admin"):
+        if user.is_reviewer_or_admin:
             return self
         if not user.is_merchant or user.merchant_id is None:
             return self.none()
@@ -254,7 +238,7 @@ class ApplicationDocument(models.Model):
 
     application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="documents")
     kind = models.CharField(_("document"), max_length=20, choices=Kind.choices)
-    file = models.FileField(_("file"), upload_to=document_path)
+    file = models.FileField(_("file"), upload_to=UploadTo("application-docs", owner="application_id"))
     content_type = models.CharField(max_length=100)
     original_name = models.CharField(_("file name"), max_length=255)
     size = models.PositiveIntegerField(_("size"))

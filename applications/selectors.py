@@ -1,6 +1,9 @@
 """Reads shared by the application pages and the API."""
 
-from django.db.models import Count, Prefetch, Q
+from datetime import timedelta
+
+from django.db.models import Count, F, OuterRef, Prefetch, Q, Subquery
+from django.utils import timezone
 
 from applications.models import (
     Application,
@@ -10,6 +13,7 @@ from applications.models import (
     MonthlyVolume,
 )
 from applications.workflow import current_documents, deposit_progress, with_counted_volume
+from repairs.models import FaultTicket
 from terminals.models import Terminal
 
 
@@ -132,8 +136,6 @@ def queue_counts(user):
 
 def replaceable_tickets(user):
     """The merchant's unrepairable tickets with no replacement application under way."""
-    from repairs.models import FaultTicket
-
     if not user.is_merchant:
         return FaultTicket.objects.none()
     pending = Application.objects.exclude(status__in=(Application.Status.REJECTED, Application.Status.WITHDRAWN))
@@ -144,3 +146,59 @@ def replaceable_tickets(user):
         .select_related("terminal")
         .order_by("-updated_at")[:10]
     )
+
+
+# --- for the dashboards and reports (insights reads applications only through these) --------
+
+
+def status_labels():
+    return dict(Application.Status.choices)
+
+
+def queue_by_age(statuses, buckets, now=None):
+    """Applications in `statuses` counted per status: the total and, per (key, low, high) of
+    `buckets`, those that have waited in their status between low and high days (one query)."""
+    now = now or timezone.now()
+    aggregates = {"total": Count("pk")}
+    for key, low, high in buckets:
+        cond = Q(status_changed_at__lte=now - timedelta(days=low))
+        if high is not None:
+            cond &= Q(status_changed_at__gt=now - timedelta(days=high))
+        aggregates[key] = Count("pk", filter=cond)
+    return {
+        r["status"]: r
+        for r in Application.objects.filter(status__in=statuses).values("status").annotate(**aggregates).order_by()
+    }
+
+
+def oldest_waiting(statuses, limit):
+    """The applications in `statuses` that have waited longest in their status."""
+    return list(
+        Application.objects.filter(status__in=statuses).select_related("merchant", "channel")
+        .order_by("status_changed_at", "pk")[:limit]
+    )
+
+
+def submitted_between(since, until):
+    """The applications submitted in [since, until)."""
+    return Application.objects.filter(submitted_at__gte=since, submitted_at__lt=until)
+
+
+def first_event_at(status):
+    """A subquery: when the application (OuterRef "pk") first reached `status`."""
+    return Subquery(
+        ApplicationEvent.objects.filter(application=OuterRef("pk"), to_status=status)
+        .order_by("created_at", "pk").values("created_at")[:1]
+    )
+
+
+def deposits_reaching_target(limit):
+    """Unrefunded deposits whose counted volume (`volume`) has reached the target, as of today."""
+    qs = (
+        with_counted_volume(DepositAccount.objects.filter(refunded=False), "volume",
+                            application="application", started_on="started_on", deadline="deadline")
+        .filter(volume__gte=F("target"))
+        .select_related("application__merchant", "application__channel")
+        .order_by("deadline", "pk")
+    )
+    return list(qs[:limit])

@@ -20,29 +20,21 @@ from applications.forms import (
     plan_description,
 )
 from applications.models import Application, ApplicationDocument, DocumentAccessLog
-from applications.workflow import ApplicationError
+from portal.accounts.roles import reviewer_required, role_required
 from portal.core.pagination import paginate, querystring_without_page
-from portal.core.roles import role_required
+from portal.core.views import bind_errors, refused, show_invalid
+from portal.core.workflow import WorkflowError
 from terminals.models import Terminal
-
-reviewer_required = role_required("reviewer", "admin")
 
 
 def _require_reviewer(request):
     """Called after the object is found: another merchant's object is a 404 before any 403."""
-    if workflow.role_of(request.user) != workflow.REVIEWER:
+    if not request.user.is_reviewer_or_admin:
         raise PermissionDenied
 
 
 def _get(request, number):
     return get_object_or_404(Application.objects.visible_to(request.user), number=number)
-
-
-def _refused(request, exc):
-    messages.error(request, exc.message)
-    for error in exc.field_errors.values():
-        if error != exc.message:
-            messages.error(request, error)
 
 
 def _flash_form_errors(request, form):
@@ -84,9 +76,8 @@ def apply(request):
                 fee_plan=data["fee_plan"],
                 remarks=data["remarks"],
             )
-        except ApplicationError as exc:
-            for field, error in exc.field_errors.items():
-                form.add_error(field if field in form.fields else None, error)
+        except WorkflowError as exc:
+            bind_errors(form, exc)
         else:
             messages.success(
                 request,
@@ -101,13 +92,13 @@ def apply(request):
     )
 
 
-@login_required
-def detail(request, number):
-    application = get_object_or_404(selectors.application_detail(request.user, number))
+def _detail_context(request, application, bound=None):
     user = request.user
-    is_reviewer = workflow.role_of(user) == workflow.REVIEWER
-    allowed = workflow.allowed_transitions(application, user)
-    transition_forms = [TransitionForm(application=application, transition=t) for t in allowed]
+    is_reviewer = user.is_reviewer_or_admin
+    transition_forms = [
+        bound if bound is not None and bound.transition is t else TransitionForm(application=application, transition=t)
+        for t in workflow.allowed_transitions(application, user)
+    ]
     old_terminal = application.old_terminal
     context = {
         "application": application,
@@ -141,7 +132,13 @@ def detail(request, number):
             context["volume_form"] = VolumeForm(application=application)
             context["volumes"] = selectors.volumes_for(application)
         context["verdict_choices"] = VerdictForm().fields["verdict"].choices
-    return render(request, "applications/detail.html", context)
+    return context
+
+
+@login_required
+def detail(request, number):
+    application = get_object_or_404(selectors.application_detail(request.user, number))
+    return render(request, "applications/detail.html", _detail_context(request, application))
 
 
 def _path(application):
@@ -165,31 +162,33 @@ def _path(application):
 @login_required
 @require_POST
 def transition(request, number):
+    """Make one step. Field errors show the form again (400); any other refusal (not allowed now,
+    forbidden) says why and changes nothing."""
     application = _get(request, number)
     to = request.POST.get("to", "")
-    t = workflow.find_transition(application.status, to)
+    t = workflow.MACHINE.transition(application.status, to)
     if t is None:
-        messages.error(request, _("This change is no longer possible: the application is %(status)s.")
-                       % {"status": application.get_status_display()})
+        messages.error(request, _("This change is no longer possible: the application is %(status)s. "
+                                  "Nothing was changed.") % {"status": application.get_status_display()})
         return redirect(application)
     form = TransitionForm(request.POST, application=application, transition=t)
     if not form.is_valid():
-        for field, errors in form.errors.items():
-            label = form.fields[field].label if field in form.fields else ""
-            for error in errors:
-                messages.error(request, f"{label}: {error}" if label else error)
-        return redirect(application)
-    fields = {k: v for k, v in form.cleaned_data.items() if k != "to" and v not in (None, "", [])}
-    try:
-        workflow.application_transition(application=application, to=to, actor=request.user, **fields)
-    except ApplicationError as exc:
-        if exc.code == "forbidden":
-            raise PermissionDenied(exc.message) from exc
-        _refused(request, exc)
+        messages.error(request, _("Please correct the fields marked below. Nothing was changed."))
     else:
-        messages.success(request, _("Application %(number)s is now: %(status)s.")
-                         % {"number": application.number, "status": application.get_status_display()})
-    return redirect(application)
+        try:
+            workflow.application_transition(application=application, to=to, actor=request.user,
+                                            **form.step_fields())
+        except WorkflowError as exc:
+            if exc.code != "invalid":
+                return refused(request, exc, application)
+            show_invalid(request, form, exc)
+        else:
+            messages.success(request, _("Application %(number)s is now: %(status)s.")
+                             % {"number": application.number, "status": application.get_status_display()})
+            return redirect(application)
+    application = get_object_or_404(selectors.application_detail(request.user, number))
+    return render(request, "applications/detail.html", _detail_context(request, application, bound=form),
+                  status=400)
 
 
 @login_required
@@ -206,10 +205,8 @@ def document_upload(request, number):
                 content_type=form.cleaned_data["content_type"],
                 actor=request.user,
             )
-        except ApplicationError as exc:
-            if exc.code == "forbidden":
-                raise PermissionDenied(exc.message) from exc
-            _refused(request, exc)
+        except WorkflowError as exc:
+            return refused(request, exc, application)
         else:
             messages.success(request, _("Document uploaded."))
     else:
@@ -251,7 +248,7 @@ def document_viewer(request, pk):
     return render(request, "applications/document_viewer.html", {
         "doc": doc, "application": doc.application, "log": log,
         "can_judge": doc.application.status == Application.Status.UNDER_REVIEW
-        and workflow.role_of(request.user) == workflow.REVIEWER,
+        and request.user.is_reviewer_or_admin,
     })
 
 
@@ -265,8 +262,8 @@ def document_verdict(request, pk):
         try:
             workflow.judge_document(document=doc, verdict=form.cleaned_data["verdict"], actor=request.user,
                                     reason=form.cleaned_data["reason"])
-        except ApplicationError as exc:
-            _refused(request, exc)
+        except WorkflowError as exc:
+            return refused(request, exc, doc.application)
         else:
             messages.success(request, _("%(document)s: %(verdict)s.") % {
                 "document": doc.get_kind_display(),
@@ -285,8 +282,8 @@ def inspection(request, number):
     if form.is_valid():
         try:
             workflow.record_inspection(application=application, actor=request.user, **form.cleaned_data)
-        except ApplicationError as exc:
-            _refused(request, exc)
+        except WorkflowError as exc:
+            return refused(request, exc, application)
         else:
             messages.success(request, _("Inspection record saved."))
     else:
@@ -306,8 +303,8 @@ def deregistration(request, number):
         try:
             workflow.record_old_terminal_deregistration(application=application, actor=request.user,
                                                         **form.cleaned_data)
-        except ApplicationError as exc:
-            _refused(request, exc)
+        except WorkflowError as exc:
+            return refused(request, exc, application)
         else:
             messages.success(request, _("The old terminal's deregistration is recorded."))
     else:
@@ -327,8 +324,8 @@ def volume(request, number):
         try:
             workflow.record_volume(terminal=terminal, month=form.cleaned_data["month"],
                                    amount=form.cleaned_data["amount"], actor=request.user)
-        except ApplicationError as exc:
-            _refused(request, exc)
+        except WorkflowError as exc:
+            return refused(request, exc, application)
         else:
             messages.success(request, _("Card volume recorded."))
     else:
@@ -343,8 +340,8 @@ def refund(request, number):
     _require_reviewer(request)
     try:
         workflow.refund_deposit(application=application, actor=request.user)
-    except ApplicationError as exc:
-        _refused(request, exc)
+    except WorkflowError as exc:
+        return refused(request, exc, application)
     else:
         messages.success(request, _("The deposit refund is recorded."))
     return redirect(application)
@@ -356,7 +353,7 @@ def deposit_progress(request, number):
     application = _get(request, number)
     return render(request, "applications/_deposit.html", {
         "application": application, "deposit": selectors.deposit_for(application),
-        "is_reviewer": workflow.role_of(request.user) == workflow.REVIEWER,
+        "is_reviewer": request.user.is_reviewer_or_admin,
     })
 
 

@@ -3,7 +3,6 @@ machine. The machine is declared once (TRANSITIONS) and read by the pages, the A
 `application_transition` is the one entry point that moves an application between states."""
 
 import datetime
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -16,7 +15,6 @@ from django.utils.translation import gettext_lazy
 
 from applications.models import (
     Application,
-    ApplicationCounter,
     ApplicationDocument,
     ApplicationEvent,
     ApplicationTerminal,
@@ -25,89 +23,87 @@ from applications.models import (
     add_months,
 )
 from notifications.services import notify
+from portal.accounts.models import REVIEWER_ROLES
+from portal.core.numbering import next_number
+from portal.core.workflow import Field, StateMachine, Transition, WorkflowError, role_of
+from repairs.models import FaultTicket
+from repairs.workflow import ticket_transition
 from terminals import services as terminal_services
 from terminals.models import Terminal
 
 S = Application.Status
-MERCHANT = "merchant"
-REVIEWER = "reviewer"  # reviewers and administrators
+MERCHANT = frozenset({"merchant"})
+REVIEWERS = frozenset(REVIEWER_ROLES)  # reviewers and administrators
+TEXT_MAX = 2000
+
+# Every input an application step takes, declared once: the page forms, the API serializer and
+# `application_transition` read these.
+FIELDS = {
+    "note": Field(gettext_lazy("Note"), "textarea", max_length=TEXT_MAX),
+    "reason": Field(gettext_lazy("Reason (shown to the merchant)"), "textarea", max_length=TEXT_MAX,
+                    aliases=("note",), required_message=gettext_lazy("Give a reason.")),
+    "fee_plan": Field(gettext_lazy("Fee plan"), "choice", choices=Application.FeePlan,
+                      help=gettext_lazy("Fixed at approval (default: the plan applied for).")),
+    "contract_number": Field(gettext_lazy("Contract number"), max_length=40,
+                             required_message=gettext_lazy("Enter the contract number.")),
+    "terminal": Field(gettext_lazy("Terminals from stock"), "list", max_length=40,
+                      help=gettext_lazy("In-stock serial numbers of the application's channel, as many as the quantity."),
+                      aliases=("terminals",), required_message=gettext_lazy("Choose the terminals from stock.")),
+    "training_notes": Field(gettext_lazy("Operator training (who was trained, on what)"), "textarea",
+                            max_length=TEXT_MAX, required_message=gettext_lazy("Record which operators were trained.")),
+    "training_date": Field(gettext_lazy("Training date"), "date", help=gettext_lazy("Default: today.")),
+}
 
 
-class ApplicationError(Exception):
-    """A refused change; `message` is for the user, `code` says why (not_allowed, forbidden,
-    invalid) and `field_errors` names the fields to fix."""
-
-    STATUS_CODES = {"not_allowed": 409, "forbidden": 403, "invalid": 400}
-
-    def __init__(self, message, *, code="invalid", field_errors=None):
-        super().__init__(message)
-        self.message = str(message)
-        self.code = code
-        self.field_errors = {k: str(v) for k, v in (field_errors or {}).items()}
-
-    @property
-    def http_status(self):
-        return self.STATUS_CODES.get(self.code, 400)
-
-
-@dataclass(frozen=True)
-class Transition:
-    sources: tuple
-    target: str
-    by: str  # MERCHANT or REVIEWER
-    label: str
-    fields: tuple = ()  # what the form asks for
-    required: tuple = ()  # of those, what must be given
-    style: str = "primary"
-    help: str = ""
+def T(sources, target, roles, label, fields=(), needs=(), **options):
+    optional = tuple(f for f in fields if f not in needs)
+    return Transition(sources=tuple(sources), target=target, roles=roles, label=label, needs=needs,
+                      optional=optional, **options)
 
 
 # The application's life, declared once (DESIGN.md "Application states").
 TRANSITIONS = (
-    Transition(
-        (S.DRAFT,), S.SUBMITTED, MERCHANT, gettext_lazy("Submit the application"), ("note",),
-        help=gettext_lazy("All three documents must be uploaded first."),
-    ),
-    Transition((S.SUBMITTED,), S.UNDER_REVIEW, REVIEWER, gettext_lazy("Start the review"), ("note",)),
-    Transition(
-        (S.UNDER_REVIEW,), S.NEEDS_INFO, REVIEWER, gettext_lazy("Ask the merchant for information"),
-        ("reason",), ("reason",), style="warning",
-    ),
-    Transition(
-        (S.NEEDS_INFO,), S.SUBMITTED, MERCHANT, gettext_lazy("Resubmit"), ("note",),
-        help=gettext_lazy("Upload the documents asked for and say what you changed."),
-    ),
-    Transition(
-        (S.UNDER_REVIEW,), S.INSPECTION, REVIEWER, gettext_lazy("Documents checked: go to interview and inspection"),
-        ("note",), help=gettext_lazy("Every document must be verified before the interview and on-site inspection."),
-    ),
-    Transition(
-        (S.INSPECTION,), S.APPROVED, REVIEWER, gettext_lazy("Approve"), ("fee_plan", "note"),
-        help=gettext_lazy("Needs the interview and on-site inspection recorded; the fee plan is fixed now."),
-    ),
-    Transition(
-        (S.UNDER_REVIEW, S.INSPECTION), S.REJECTED, REVIEWER, gettext_lazy("Reject"), ("reason",), ("reason",),
-        style="danger",
-    ),
-    Transition(
-        (S.APPROVED,), S.CONTRACT_SIGNED, REVIEWER, gettext_lazy("Record the signed contract"),
-        ("contract_number", "note"), ("contract_number",),
-    ),
-    Transition(
-        (S.CONTRACT_SIGNED,), S.DEVICE_ASSIGNED, REVIEWER, gettext_lazy("Assign terminals from stock"),
-        ("terminal", "note"), ("terminal",),
-        help=gettext_lazy("In-stock terminals of the application's channel; they become pending activation for this merchant."),
-    ),
-    Transition(
-        (S.DEVICE_ASSIGNED,), S.ACTIVATED, REVIEWER, gettext_lazy("Activate the service"),
-        ("training_notes", "training_date", "note"), ("training_notes",),
-        help=gettext_lazy("Records service activation and operator training; the terminals become active. "
-                          "For a replacement, the old terminal must be deregistered or destroyed first."),
-    ),
-    Transition(
-        (S.DRAFT, S.SUBMITTED, S.NEEDS_INFO, S.UNDER_REVIEW, S.INSPECTION), S.WITHDRAWN, MERCHANT,
-        gettext_lazy("Withdraw the application"), ("note",), style="outline-danger",
-    ),
+    T((S.DRAFT,), S.SUBMITTED, MERCHANT, gettext_lazy("Submit the application"), ("note",),
+      help=gettext_lazy("All three documents must be uploaded first.")),
+    T((S.SUBMITTED,), S.UNDER_REVIEW, REVIEWERS, gettext_lazy("Start the review"), ("note",)),
+    T((S.UNDER_REVIEW,), S.NEEDS_INFO, REVIEWERS, gettext_lazy("Ask the merchant for information"),
+      ("reason",), ("reason",), style="warning"),
+    T((S.NEEDS_INFO,), S.SUBMITTED, MERCHANT, gettext_lazy("Resubmit"), ("note",),
+      help=gettext_lazy("Upload the documents asked for and say what you changed.")),
+    T((S.UNDER_REVIEW,), S.INSPECTION, REVIEWERS, gettext_lazy("Documents checked: go to interview and inspection"),
+      ("note",), help=gettext_lazy("Every document must be verified before the interview and on-site inspection.")),
+    T((S.INSPECTION,), S.APPROVED, REVIEWERS, gettext_lazy("Approve"), ("fee_plan", "note"),
+      help=gettext_lazy("Needs the interview and on-site inspection recorded; the fee plan is fixed now.")),
+    T((S.UNDER_REVIEW, S.INSPECTION), S.REJECTED, REVIEWERS, gettext_lazy("Reject"), ("reason",), ("reason",),
+      style="danger"),
+    T((S.APPROVED,), S.CONTRACT_SIGNED, REVIEWERS, gettext_lazy("Record the signed contract"),
+      ("contract_number", "note"), ("contract_number",)),
+    T((S.CONTRACT_SIGNED,), S.DEVICE_ASSIGNED, REVIEWERS, gettext_lazy("Assign terminals from stock"),
+      ("terminal", "note"), ("terminal",),
+      help=gettext_lazy("In-stock terminals of the application's channel; they become pending activation for this merchant.")),
+    T((S.DEVICE_ASSIGNED,), S.ACTIVATED, REVIEWERS, gettext_lazy("Activate the service"),
+      ("training_notes", "training_date", "note"), ("training_notes",),
+      help=gettext_lazy("Records service activation and operator training; the terminals become active. "
+                        "For a replacement, the old terminal must be deregistered or destroyed first.")),
+    T((S.DRAFT, S.SUBMITTED, S.NEEDS_INFO, S.UNDER_REVIEW, S.INSPECTION), S.WITHDRAWN, MERCHANT,
+      gettext_lazy("Withdraw the application"), ("note",), style="outline-danger",
+      confirm=gettext_lazy("Withdraw this application? This cannot be undone.")),
+)
+
+
+def _scope(application, user, role):
+    """A merchant acts on its own applications only."""
+    if role == "merchant" and user.merchant_id != application.merchant_id:
+        return _("This application belongs to another merchant.")
+    return None
+
+
+MACHINE = StateMachine(
+    states=S,
+    transitions=TRANSITIONS,
+    fields=FIELDS,
+    describe=lambda application: _("Application %(number)s") % {"number": application.number},
+    scope=_scope,
 )
 
 # States in which documents may be uploaded (before the interview and inspection).
@@ -115,37 +111,9 @@ UPLOAD_STATES = (S.DRAFT, S.SUBMITTED, S.NEEDS_INFO, S.UNDER_REVIEW)
 REQUIRED_DOCUMENTS = tuple(ApplicationDocument.Kind.values)
 
 
-def role_of(user):
-    if user is None or not user.is_authenticated:
-        return None
-    if user.is_superuser or user.role in ("reviewer", "admin"):
-        return REVIEWER
-    if user.is_merchant:
-        return MERCHANT
-    return None
-
-
-def transitions_from(status):
-    return [t for t in TRANSITIONS if status in t.sources]
-
-
-def find_transition(status, to):
-    for t in TRANSITIONS:
-        if status in t.sources and t.target == to:
-            return t
-    return None
-
-
-def _may_act(user, application, transition):
-    role = role_of(user)
-    if role != transition.by:
-        return False
-    return role != MERCHANT or user.merchant_id == application.merchant_id
-
-
 def allowed_transitions(application, user):
     """The transitions `user` may make now, in table order (what the forms and API offer)."""
-    return [t for t in transitions_from(application.status) if _may_act(user, application, t)]
+    return MACHINE.allowed(application, user)
 
 
 def current_documents(application, documents=None):
@@ -160,25 +128,11 @@ def current_documents(application, documents=None):
 # --- numbering and creation -------------------------------------------------------------------
 
 
-def next_number(day=None):
-    """The next application number of the day, e.g. AP20261124-0003 (call inside a transaction).
-
-    The day's counter row is created if missing (ignoring a concurrent creator) and then locked,
-    so two applications created at the same moment never share a number.
-    """
-    day = day or timezone.localdate()
-    ApplicationCounter.objects.bulk_create([ApplicationCounter(day=day)], ignore_conflicts=True)
-    counter = ApplicationCounter.objects.select_for_update().get(day=day)
-    counter.last_number += 1
-    counter.save(update_fields=["last_number"])
-    return f"AP{day:%Y%m%d}-{counter.last_number:04d}"
-
-
 @transaction.atomic
 def create_application(*, actor, kind, channel, fee_plan, quantity=1, ticket=None, remarks=""):
     """A merchant's new application (draft). A replacement takes its ticket to `replacement`."""
-    if role_of(actor) != MERCHANT:
-        raise ApplicationError(_("Only a merchant can apply for a terminal."), code="forbidden")
+    if role_of(actor) != "merchant":
+        raise WorkflowError(_("Only a merchant can apply for a terminal."), code="forbidden")
     errors = {}
     if kind not in Application.Kind.values:
         errors["kind"] = _("Choose new terminal or replacement.")
@@ -194,8 +148,6 @@ def create_application(*, actor, kind, channel, fee_plan, quantity=1, ticket=Non
         errors["quantity"] = _("Apply for 1 to 20 terminals.")
     locked_ticket = None
     if kind == Application.Kind.REPLACEMENT:
-        from repairs.models import FaultTicket
-
         if ticket is None:
             errors["ticket"] = _("A replacement starts from the unrepairable fault ticket.")
         else:
@@ -220,10 +172,10 @@ def create_application(*, actor, kind, channel, fee_plan, quantity=1, ticket=Non
     elif ticket is not None:
         errors["ticket"] = _("Only a replacement is linked to a fault ticket.")
     if errors:
-        raise ApplicationError(_("Please correct the application."), code="invalid", field_errors=errors)
+        raise WorkflowError(_("Please correct the application."), code="invalid", field_errors=errors)
 
     application = Application(
-        number=next_number(),
+        number=next_number("AP"),
         merchant_id=actor.merchant_id,
         kind=kind,
         ticket=locked_ticket,
@@ -245,12 +197,10 @@ def create_application(*, actor, kind, channel, fee_plan, quantity=1, ticket=Non
 
 def _ticket_transition(ticket, to, note):
     """Move the replaced terminal's ticket as the system; a refusal refuses our change too."""
-    from repairs.workflow import TransitionError, ticket_transition
-
     try:
         return ticket_transition(ticket=ticket, to=to, actor=None, note=note)
-    except TransitionError as exc:
-        raise ApplicationError(exc.message, code="not_allowed") from exc
+    except WorkflowError as exc:
+        raise WorkflowError(exc.message, code="not_allowed") from exc
 
 
 # --- documents ----------------------------------------------------------------------------
@@ -258,19 +208,19 @@ def _ticket_transition(ticket, to, note):
 
 @transaction.atomic
 def add_document(*, application, kind, uploaded, content_type, actor):
-    """Store a checked upload (see portal.core.files.check_upload) as the current `kind` document."""
+    """Store a checked upload (see portal.core.uploads.check_upload) as the current `kind` document."""
     locked = Application.objects.select_for_update().get(pk=application.pk)
     role = role_of(actor)
-    if role is None or (role == MERCHANT and actor.merchant_id != locked.merchant_id):
-        raise ApplicationError(_("You cannot add documents to this application."), code="forbidden")
+    if role not in {"merchant", *REVIEWERS} or (role == "merchant" and actor.merchant_id != locked.merchant_id):
+        raise WorkflowError(_("You cannot add documents to this application."), code="forbidden")
     if locked.status not in UPLOAD_STATES:
-        raise ApplicationError(
+        raise WorkflowError(
             _("Documents can no longer be changed: the application is %(status)s.")
             % {"status": locked.get_status_display()},
             code="not_allowed",
         )
     if kind not in REQUIRED_DOCUMENTS:
-        raise ApplicationError(
+        raise WorkflowError(
             _("Choose which document this is."), code="invalid", field_errors={"kind": _("Unknown document.")}
         )
     doc = ApplicationDocument.objects.create(
@@ -294,18 +244,18 @@ def judge_document(*, document, verdict, actor, reason=""):
     # The application first, as every other write does, then the document.
     application = Application.objects.select_for_update().get(pk=document.application_id)
     locked = ApplicationDocument.objects.select_for_update().get(pk=document.pk)
-    if role_of(actor) != REVIEWER:
-        raise ApplicationError(_("Only a reviewer checks documents."), code="forbidden")
+    if role_of(actor) not in REVIEWERS:
+        raise WorkflowError(_("Only a reviewer checks documents."), code="forbidden")
     if application.status != S.UNDER_REVIEW:
-        raise ApplicationError(_("Documents are checked while the application is under review."), code="not_allowed")
+        raise WorkflowError(_("Documents are checked while the application is under review."), code="not_allowed")
     if current_documents(application)[locked.kind] != locked:
-        raise ApplicationError(_("A newer file of this document was uploaded: check that one."), code="not_allowed")
+        raise WorkflowError(_("A newer file of this document was uploaded: check that one."), code="not_allowed")
     reason = (reason or "").strip()
     if verdict not in (ApplicationDocument.Verdict.VERIFIED, ApplicationDocument.Verdict.REJECTED):
-        raise ApplicationError(_("Verify or reject the document."), code="invalid",
+        raise WorkflowError(_("Verify or reject the document."), code="invalid",
                                field_errors={"verdict": _("Verify or reject the document.")})
     if verdict == ApplicationDocument.Verdict.REJECTED and not reason:
-        raise ApplicationError(_("Say why the document is rejected."), code="invalid",
+        raise WorkflowError(_("Say why the document is rejected."), code="invalid",
                                field_errors={"reason": _("Say why the document is rejected.")})
     locked.verdict = verdict
     locked.verdict_reason = reason if verdict == ApplicationDocument.Verdict.REJECTED else ""
@@ -326,14 +276,14 @@ def record_inspection(*, application, actor, interview_date=None, interview_note
                       inspection_date=None, inspection_notes=""):
     """The interview and on-site inspection record (while the application is in `inspection`)."""
     locked = Application.objects.select_for_update().get(pk=application.pk)
-    if role_of(actor) != REVIEWER:
-        raise ApplicationError(_("Only a reviewer records the inspection."), code="forbidden")
+    if role_of(actor) not in REVIEWERS:
+        raise WorkflowError(_("Only a reviewer records the inspection."), code="forbidden")
     if locked.status != S.INSPECTION:
-        raise ApplicationError(_("The inspection is recorded while the application is at interview and inspection."),
+        raise WorkflowError(_("The inspection is recorded while the application is at interview and inspection."),
                                code="not_allowed")
     errors = _inspection_errors(interview_date, interview_notes, inspection_date, inspection_notes)
     if errors:
-        raise ApplicationError(_("Please complete the inspection record."), code="invalid", field_errors=errors)
+        raise WorkflowError(_("Please complete the inspection record."), code="invalid", field_errors=errors)
     locked.interview_date, locked.interview_notes = interview_date, interview_notes.strip()
     locked.inspection_date, locked.inspection_notes = inspection_date, inspection_notes.strip()
     locked.reviewer = actor
@@ -364,13 +314,13 @@ def _inspection_errors(interview_date, interview_notes, inspection_date, inspect
 @transaction.atomic
 def record_old_terminal_deregistration(*, application, actor, method, certificate_number, witness, date):
     """Record how the replaced terminal left service (terminals.services.deregister)."""
-    if role_of(actor) != REVIEWER:
-        raise ApplicationError(_("Only a reviewer records the deregistration."), code="forbidden")
+    if role_of(actor) not in REVIEWERS:
+        raise WorkflowError(_("Only a reviewer records the deregistration."), code="forbidden")
     locked = Application.objects.select_for_update(of=("self",)).select_related("ticket__terminal").get(pk=application.pk)
     if locked.kind != Application.Kind.REPLACEMENT or locked.ticket_id is None:
-        raise ApplicationError(_("Only a replacement has an old terminal to deregister."), code="not_allowed")
+        raise WorkflowError(_("Only a replacement has an old terminal to deregister."), code="not_allowed")
     if locked.status not in (S.APPROVED, S.CONTRACT_SIGNED, S.DEVICE_ASSIGNED):
-        raise ApplicationError(_("The old terminal is deregistered once the replacement is approved."),
+        raise WorkflowError(_("The old terminal is deregistered once the replacement is approved."),
                                code="not_allowed")
     errors = {}
     if not (certificate_number or "").strip():
@@ -380,15 +330,15 @@ def record_old_terminal_deregistration(*, application, actor, method, certificat
     if not isinstance(date, datetime.date):
         errors["date"] = _("Enter the date.")
     if errors:
-        raise ApplicationError(_("Please complete the deregistration record."), code="invalid", field_errors=errors)
+        raise WorkflowError(_("Please complete the deregistration record."), code="invalid", field_errors=errors)
     try:
         record = terminal_services.deregister(
             terminal=locked.ticket.terminal, method=method, certificate_number=certificate_number.strip(),
             witness=witness.strip(), date=date, actor=actor,
             note=_("Replaced by application %(number)s.") % {"number": locked.number},
         )
-    except terminal_services.TerminalError as exc:
-        raise ApplicationError(str(exc), code="not_allowed") from exc
+    except WorkflowError as exc:
+        raise WorkflowError(str(exc), code="not_allowed") from exc
     _event(locked, actor=actor, kind=ApplicationEvent.Kind.RECORD, action=ApplicationEvent.Action.DEREGISTRATION,
            subject=record.method,
            note=f"{locked.ticket.terminal.serial_number} · {record.certificate_number} · {record.witness}")
@@ -400,42 +350,24 @@ def record_old_terminal_deregistration(*, application, actor, method, certificat
 
 @transaction.atomic
 def application_transition(*, application, to, actor, **fields):
-    """Move `application` to `to` for `actor`, or raise ApplicationError and change nothing.
+    """Move `application` to `to` for `actor`, or raise WorkflowError and change nothing.
 
-    Fields: note; reason (needs_info, rejected); fee_plan (approved); contract_number
-    (contract_signed); terminal — a serial number or a list of them, as many as the quantity
-    (device_assigned); training_notes, training_date (activated). Returns the ApplicationEvent.
+    Fields (FIELDS): note; reason (needs_info, rejected; the note is taken when it is missing);
+    fee_plan (approved); contract_number (contract_signed); terminal — a serial number or a list
+    of them, as many as the quantity (device_assigned); training_notes, training_date (activated).
+    Returns the ApplicationEvent.
     """
     locked = (
         Application.objects.select_for_update(of=("self",))
         .select_related("merchant", "channel")
         .get(pk=application.pk)
     )
-    if to not in S.values:
-        raise ApplicationError(_("Unknown status."), code="invalid", field_errors={"to": _("Unknown status.")})
-    transition = find_transition(locked.status, to)
-    if transition is None:
-        raise ApplicationError(
-            _("Application %(number)s is %(status)s and cannot become %(to)s.")
-            % {"number": locked.number, "status": locked.get_status_display(), "to": S(to).label},
-            code="not_allowed",
-        )
-    if not _may_act(actor, locked, transition):
-        raise ApplicationError(_("You are not allowed to make this change."), code="forbidden")
-
-    note = str(fields.get("note") or "").strip()
-    reason = str(fields.get("reason") or "").strip() or (note if "reason" in transition.required else "")
-    errors = {}
-    if "reason" in transition.required and not reason:
-        errors["reason"] = _("Give a reason.")
+    transition = MACHINE.check(locked, to, actor)
     changes = {}
-    handler = _CHECKS.get(to)
-    if handler:
-        handler(locked, actor, fields, errors, changes)
-    if errors:
-        first = next(iter(errors.values()))
-        raise ApplicationError(first if len(errors) == 1 else _("Please correct the errors below."),
-                               code="invalid", field_errors=errors)
+    check = _CHECKS.get(to)
+    cleaned = MACHINE.clean(transition, fields, (lambda c, e: check(locked, c, e, changes)) if check else None)
+    note = cleaned.get("note", "")
+    reason = cleaned.get("reason", "")
 
     from_status = locked.status
     now = timezone.now()
@@ -448,7 +380,7 @@ def application_transition(*, application, to, actor, **fields):
     if to == S.SUBMITTED:
         locked.submitted_at = locked.submitted_at or now
         update.append("submitted_at")
-    if role_of(actor) == REVIEWER:
+    if role_of(actor) in REVIEWERS:
         locked.reviewer = actor
         update.append("reviewer")
     for field, value in changes.items():
@@ -467,62 +399,56 @@ def application_transition(*, application, to, actor, **fields):
     return event
 
 
-def _check_submit(app, actor, fields, errors, changes):
+# What only the application can tell, per target: check(app, cleaned, errors, changes) adds errors
+# ({field: [message]}) and the changes the step makes (a "_" name is for the step's after-effect).
+
+
+def _check_submit(app, cleaned, errors, changes):
     docs = current_documents(app)
     missing = [ApplicationDocument.Kind(k).label for k, d in docs.items() if d is None]
     rejected = [ApplicationDocument.Kind(k).label for k, d in docs.items()
                 if d is not None and d.verdict == ApplicationDocument.Verdict.REJECTED]
     if missing:
-        errors["documents"] = _("Upload these documents first: %(list)s.") % {"list": ", ".join(map(str, missing))}
+        errors["documents"] = [_("Upload these documents first: %(list)s.") % {"list": ", ".join(map(str, missing))}]
     elif rejected:
-        errors["documents"] = _("Upload a new file for these rejected documents: %(list)s.") % {
-            "list": ", ".join(map(str, rejected))}
+        errors["documents"] = [_("Upload a new file for these rejected documents: %(list)s.") % {
+            "list": ", ".join(map(str, rejected))}]
 
 
-def _check_documents_verified(app, actor, fields, errors, changes):
+def _check_documents_verified(app, cleaned, errors, changes):
     docs = current_documents(app)
     if any(d is None or d.verdict != ApplicationDocument.Verdict.VERIFIED for d in docs.values()):
-        errors["documents"] = _("Every document must be verified first.")
+        errors["documents"] = [_("Every document must be verified first.")]
 
 
-def _check_approve(app, actor, fields, errors, changes):
-    _check_documents_verified(app, actor, fields, errors, changes)
+def _check_approve(app, cleaned, errors, changes):
+    _check_documents_verified(app, cleaned, errors, changes)
     if not (app.interview_date and app.inspection_date and app.inspection_notes):
-        errors["inspection"] = _("Record the interview and the on-site inspection first.")
-    fee_plan = fields.get("fee_plan") or app.fee_plan
-    if fee_plan not in Application.FeePlan.values:
-        errors["fee_plan"] = _("Choose a fee plan.")
+        errors["inspection"] = [_("Record the interview and the on-site inspection first.")]
+    if "fee_plan" in errors:
         return
     # The plan is fixed now, with the terms in force today.
-    app.fix_plan(fee_plan)
+    app.fix_plan(cleaned.get("fee_plan") or app.fee_plan)
     changes.update(fee_plan=app.fee_plan, fee_amount=app.fee_amount, deposit_target=app.deposit_target,
                    deposit_months=app.deposit_months)
 
 
-def _check_contract(app, actor, fields, errors, changes):
-    number = str(fields.get("contract_number") or "").strip()
-    if not number:
-        errors["contract_number"] = _("Enter the contract number.")
-    elif len(number) > 40:
-        errors["contract_number"] = _("A contract number has at most 40 characters.")
-    elif Application.objects.filter(contract_number=number).exclude(pk=app.pk).exists():
-        errors["contract_number"] = _("This contract number is already used by another application.")
+def _check_contract(app, cleaned, errors, changes):
+    number = cleaned.get("contract_number")
+    if not number or "contract_number" in errors:
+        return
+    if Application.objects.filter(contract_number=number).exclude(pk=app.pk).exists():
+        errors["contract_number"] = [_("This contract number is already used by another application.")]
     else:
         changes.update(contract_number=number, contract_signed_on=timezone.localdate())
 
 
-def _serials(value):
-    if value is None:
-        return []
-    if isinstance(value, str):
-        value = value.replace(",", " ").split()
-    return [str(v).strip() for v in value if str(v).strip()]
-
-
-def _check_assign(app, actor, fields, errors, changes):
-    serials = list(dict.fromkeys(_serials(fields.get("terminal") or fields.get("terminals"))))
+def _check_assign(app, cleaned, errors, changes):
+    if "terminal" in errors:
+        return
+    serials = cleaned.get("terminal") or []
     if len(serials) != app.quantity:
-        errors["terminal"] = _("Choose %(count)s terminal(s) from stock.") % {"count": app.quantity}
+        errors["terminal"] = [_("Choose %(count)s terminal(s) from stock.") % {"count": app.quantity}]
         return
     found = {t.serial_number: t for t in Terminal.objects.select_for_update().filter(serial_number__in=serials)}
     problems = []
@@ -535,33 +461,25 @@ def _check_assign(app, actor, fields, errors, changes):
         elif t.channel_id != app.channel_id:
             problems.append(_("%(serial)s belongs to another channel.") % {"serial": serial})
     if problems:
-        errors["terminal"] = " ".join(problems)
+        errors["terminal"] = problems
     else:
         changes["_terminals"] = [found[s] for s in serials]
 
 
-def _check_activate(app, actor, fields, errors, changes):
-    training = str(fields.get("training_notes") or "").strip()
-    if not training:
-        errors["training_notes"] = _("Record which operators were trained.")
-    training_date = fields.get("training_date") or timezone.localdate()
-    if isinstance(training_date, str):
-        try:
-            training_date = date.fromisoformat(training_date)
-        except ValueError:
-            errors["training_date"] = _("Enter a valid date.")
-    if isinstance(training_date, date) and training_date > timezone.localdate():
-        errors["training_date"] = _("The date cannot be in the future.")
+def _check_activate(app, cleaned, errors, changes):
+    training_date = cleaned.get("training_date") or timezone.localdate()
+    if "training_date" not in errors and training_date > timezone.localdate():
+        errors["training_date"] = [_("The date cannot be in the future.")]
     if app.kind == Application.Kind.REPLACEMENT and app.ticket_id:
         old = Terminal.objects.get(pk=app.ticket.terminal_id)
         if not old.deregistrations.exists():
-            errors["deregistration"] = _(
+            errors["deregistration"] = [_(
                 "The old terminal %(serial)s has no deregistration record yet: record its return or "
                 "destruction before activating the replacement."
-            ) % {"serial": old.serial_number}
+            ) % {"serial": old.serial_number}]
     if not errors:
-        changes.update(training_notes=training, training_date=training_date,
-                       activated_on=timezone.localdate(), activation_notes=str(fields.get("note") or "").strip())
+        changes.update(training_notes=cleaned["training_notes"], training_date=training_date,
+                       activated_on=timezone.localdate(), activation_notes=cleaned.get("note", ""))
 
 
 _CHECKS = {
@@ -581,8 +499,8 @@ def _after_assign(app, actor, changes):
                 terminal=terminal, merchant=app.merchant, actor=actor,
                 note=_("Assigned to application %(number)s.") % {"number": app.number},
             )
-        except terminal_services.TerminalError as exc:
-            raise ApplicationError(str(exc), code="invalid", field_errors={"terminal": str(exc)}) from exc
+        except WorkflowError as exc:
+            raise WorkflowError(str(exc), code="invalid", field_errors={"terminal": [str(exc)]}) from exc
         ApplicationTerminal.objects.create(application=app, terminal=terminal, assigned_by=actor)
 
 
@@ -593,8 +511,8 @@ def _after_activate(app, actor, changes):
                 terminal=terminal, actor=actor,
                 note=_("Activated by application %(number)s.") % {"number": app.number},
             )
-        except terminal_services.TerminalError as exc:
-            raise ApplicationError(str(exc), code="not_allowed") from exc
+        except WorkflowError as exc:
+            raise WorkflowError(str(exc), code="not_allowed") from exc
     if app.fee_plan == Application.FeePlan.DEPOSIT:
         DepositAccount.objects.create(
             application=app,
@@ -604,8 +522,6 @@ def _after_activate(app, actor, changes):
             deadline=add_months(app.activated_on, app.deposit_months or 0),
         )
     if app.kind == Application.Kind.REPLACEMENT and app.ticket_id:
-        from repairs.models import FaultTicket
-
         ticket = FaultTicket.objects.select_for_update().get(pk=app.ticket_id)
         if ticket.status == FaultTicket.Status.REPLACEMENT:
             _ticket_transition(
@@ -626,7 +542,7 @@ def record_volume(*, terminal, month, amount, actor):
     """Store (or correct) a terminal's card volume for one month; flags the deposit refund when the
     application's terminals reach the target before the deadline."""
     if actor is None or not actor.is_staff_role:
-        raise ApplicationError(_("Only bank staff record card volumes."), code="forbidden")
+        raise WorkflowError(_("Only bank staff record card volumes."), code="forbidden")
     month = month.replace(day=1)
     errors = {}
     if month > timezone.localdate():
@@ -634,7 +550,7 @@ def record_volume(*, terminal, month, amount, actor):
     if amount is None or amount < 0:
         errors["amount"] = _("Enter a volume of zero or more.")
     if errors:
-        raise ApplicationError(next(iter(errors.values())), code="invalid", field_errors=errors)
+        raise WorkflowError(next(iter(errors.values())), code="invalid", field_errors=errors)
     volume, _created = MonthlyVolume.objects.update_or_create(
         terminal=terminal, month=month, defaults={"amount": amount, "recorded_by": actor}
     )
@@ -664,15 +580,15 @@ def record_volume(*, terminal, month, amount, actor):
 @transaction.atomic
 def refund_deposit(*, application, actor, note=""):
     """Record that an eligible deposit was paid back to the merchant (once)."""
-    if role_of(actor) != REVIEWER:
-        raise ApplicationError(_("Only a reviewer records a deposit refund."), code="forbidden")
+    if role_of(actor) not in REVIEWERS:
+        raise WorkflowError(_("Only a reviewer records a deposit refund."), code="forbidden")
     account = DepositAccount.objects.select_for_update().filter(application=application).first()
     if account is None:
-        raise ApplicationError(_("This application has no deposit."), code="not_allowed")
+        raise WorkflowError(_("This application has no deposit."), code="not_allowed")
     if account.refunded:
-        raise ApplicationError(_("The deposit was already refunded."), code="not_allowed")
+        raise WorkflowError(_("The deposit was already refunded."), code="not_allowed")
     if not deposit_progress(account)["eligible"]:
-        raise ApplicationError(_("The volume target has not been reached: the deposit cannot be refunded."),
+        raise WorkflowError(_("The volume target has not been reached: the deposit cannot be refunded."),
                                code="not_allowed")
     account.refunded = True
     account.refunded_at = timezone.now()

@@ -866,7 +866,6 @@ def load(*, scale=1.0, seed=2026, now=None, log=print):
     """Plan and load the bulk data; returns {table: rows}. PostgreSQL only."""
     from applications.models import (
         Application,
-        ApplicationCounter,
         ApplicationDocument,
         ApplicationEvent,
         ApplicationTerminal,
@@ -876,7 +875,8 @@ def load(*, scale=1.0, seed=2026, now=None, log=print):
     from notifications.kinds import KINDS
     from notifications.models import Notification, NotificationPreference
     from portal.accounts.models import Branch, Channel, Merchant, User
-    from repairs.models import FaultTicket, NetworkTest, RepairRequest, ServiceOrderCounter, TicketEvent
+    from portal.core.models import DailyCounter
+    from repairs.models import FaultTicket, NetworkTest, RepairRequest, TicketEvent
     from terminals.models import Deregistration, TerminalEvent
     from terminals.models import Terminal as TerminalModel
 
@@ -898,17 +898,18 @@ def load(*, scale=1.0, seed=2026, now=None, log=print):
     base.update(
         ticket=_max_id(FaultTicket), ticket_event=_max_id(TicketEvent), application=_max_id(Application),
         application_event=_max_id(ApplicationEvent), deposit=_max_id(DepositAccount),
-        so_counters=dict(ServiceOrderCounter.objects.values_list("day", "last_number")),
-        ap_counters=dict(ApplicationCounter.objects.values_list("day", "last_number")),
+        so_counters=dict(DailyCounter.objects.filter(series="SO").values_list("day", "last_number")),
+        ap_counters=dict(DailyCounter.objects.filter(series="AP").values_list("day", "last_number")),
     )
 
     now_text = ts(plan.now)
     password = make_password(BULK_PASSWORD)
     with transaction.atomic():
         # The counters of the days the bulk data numbers are rewritten below (after their rows).
-        ServiceOrderCounter.objects.filter(day__in={Clock.date(tk.created) for tk in plan.tickets}).delete()
-        ApplicationCounter.objects.filter(day__in={Clock.date(app.created) for app in plan.apps}).delete()
+        DailyCounter.objects.filter(series="SO", day__in={Clock.date(tk.created) for tk in plan.tickets}).delete()
+        DailyCounter.objects.filter(series="AP", day__in={Clock.date(app.created) for app in plan.apps}).delete()
         loader = Loader(connection, now_text, log=log)
+        counters = loader.table(DailyCounter, ["series", "day", "last_number"])
         _load_people(loader, plan, password, Branch, Channel, Merchant, User, NotificationPreference, KINDS)
         _load_terminals(loader, plan, TerminalModel, TerminalEvent, Deregistration)
         notes = loader.table(Notification, [
@@ -916,15 +917,14 @@ def load(*, scale=1.0, seed=2026, now=None, log=print):
             "next_attempt_at", "sent_at", "read_at",
         ])
         notifier = Notifier(plan, notes)
-        _load_tickets(loader, plan, notifier, FaultTicket, TicketEvent, RepairRequest, NetworkTest,
-                      ServiceOrderCounter)
+        _load_tickets(loader, plan, notifier, FaultTicket, TicketEvent, RepairRequest, NetworkTest, counters)
         _load_applications(loader, plan, notifier, Application, ApplicationEvent, ApplicationDocument,
-                           ApplicationTerminal, DepositAccount, MonthlyVolume, ApplicationCounter)
+                           ApplicationTerminal, DepositAccount, MonthlyVolume, counters)
         log(f"rows generated in {time.monotonic() - started:.1f} s; loading")
         loader.finish()
         models = [Branch, Channel, Merchant, User, TerminalModel, TerminalEvent, Deregistration, FaultTicket,
-                  TicketEvent, RepairRequest, NetworkTest, ServiceOrderCounter, Application, ApplicationEvent,
-                  ApplicationDocument, ApplicationTerminal, DepositAccount, MonthlyVolume, ApplicationCounter,
+                  TicketEvent, RepairRequest, NetworkTest, DailyCounter, Application, ApplicationEvent,
+                  ApplicationDocument, ApplicationTerminal, DepositAccount, MonthlyVolume,
                   Notification, NotificationPreference]
         with connection.cursor() as cur:
             for sql in connection.ops.sequence_reset_sql(no_style(), models):
@@ -1036,10 +1036,9 @@ def _numbers(prefix, items, counters):
     return per_day
 
 
-def _replace_counters(loader, model, per_day):
-    t = loader.table(model, ["day", "last_number"])
+def _replace_counters(counters, series, per_day):
     for day, n in sorted(per_day.items()):
-        t.add(day.isoformat(), str(n))
+        counters.add(series, day.isoformat(), str(n))
 
 
 def _url(name, number, fallback):
@@ -1051,10 +1050,10 @@ def _url(name, number, fallback):
         return fallback
 
 
-def _load_tickets(loader, plan, notifier, FaultTicket, TicketEvent, RepairRequest, NetworkTest, ServiceOrderCounter):
+def _load_tickets(loader, plan, notifier, FaultTicket, TicketEvent, RepairRequest, NetworkTest, counters):
     tickets = sorted(plan.tickets, key=lambda tk: tk.created)
     per_day = _numbers("SO", tickets, plan.base["so_counters"])
-    _replace_counters(loader, ServiceOrderCounter, per_day)
+    _replace_counters(counters, "SO", per_day)
     base_ticket = plan.base["ticket"]
     base_event = plan.base["ticket_event"]
     for i, tk in enumerate(tickets, 1):
@@ -1139,7 +1138,7 @@ def _load_tickets(loader, plan, notifier, FaultTicket, TicketEvent, RepairReques
 
 
 def _load_applications(loader, plan, notifier, Application, ApplicationEvent, ApplicationDocument,
-                       ApplicationTerminal, DepositAccount, MonthlyVolume, ApplicationCounter):
+                       ApplicationTerminal, DepositAccount, MonthlyVolume, counters):
     from django.core.files.storage import default_storage
 
     from applications.models import add_months, fee_terms
@@ -1149,7 +1148,7 @@ def _load_applications(loader, plan, notifier, Application, ApplicationEvent, Ap
     terms = fee_terms()
     apps = sorted(plan.apps, key=lambda a: a.created)
     per_day = _numbers("AP", apps, plan.base["ap_counters"])
-    _replace_counters(loader, ApplicationCounter, per_day)
+    _replace_counters(counters, "AP", per_day)
     base = plan.base["application"]
     base_event = plan.base["application_event"]
     for i, app in enumerate(apps, 1):

@@ -134,7 +134,6 @@ def inside_targets(out_path, transitions):
 
     from portal.accounts.models import User
     from repairs.models import FaultTicket, RepairRequest, TicketEvent
-    from repairs.selectors import ENGINEER_STAGES
 
     bulk_merchants = User.objects.filter(role="merchant", username__startswith="bulk-m", is_merchant_owner=True)
     top = (
@@ -144,7 +143,7 @@ def inside_targets(out_path, transitions):
     merchant = bulk_merchants.filter(merchant_id=top["merchant_id"]).first()
     agent = User.objects.get(username="bulk-agent001")
     busiest = (
-        FaultTicket.objects.filter(status__in=ENGINEER_STAGES).values("branch_id").annotate(n=Count("pk"))
+        FaultTicket.objects.filter(status__in=FaultTicket.BRANCH_STATUSES).values("branch_id").annotate(n=Count("pk"))
         .order_by("-n", "branch_id").first()
     )
     engineer = User.objects.filter(role="engineer", branch_id=busiest["branch_id"]).order_by("pk").first()

@@ -6,39 +6,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from insights.tracking import normalise_order_no, normalise_tag
-
 MAX_REPORT_DAYS = 731
-
-
-class TrackForm(forms.Form):
-    no = forms.CharField(
-        label=_("Service-order number"),
-        max_length=40,
-        widget=forms.TextInput(attrs={"placeholder": "SO20261124-0007", "autocomplete": "off"}),
-    )
-    tag = forms.CharField(
-        label=_("Tag number"),
-        max_length=60,
-        help_text=_("On the asset tag of the terminal and on your repair receipt."),
-        widget=forms.TextInput(attrs={"autocomplete": "off"}),
-    )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.helper = FormHelper()
-        self.helper.form_method = "get"
-        self.helper.form_tag = True
-        self.helper.layout = Layout(
-            Row(Column("no", css_class="col-md-5"), Column("tag", css_class="col-md-5")),
-            Submit("", _("Track"), css_class="btn-primary"),
-        )
-
-    def clean_no(self):
-        return normalise_order_no(self.cleaned_data["no"])
-
-    def clean_tag(self):
-        return normalise_tag(self.cleaned_data["tag"])
 
 
 class ReportRangeForm(forms.Form):
@@ -76,20 +44,3 @@ class ReportRangeForm(forms.Form):
         if self.is_bound and self.is_valid():
             return self.cleaned_data["start"], self.cleaned_data["end"]
         return self.initial["start"], self.initial["end"]
-
-
-class SatisfactionForm(forms.Form):
-    rating = forms.TypedChoiceField(
-        label=_("How satisfied are you with this repair?"),
-        choices=[(i, str(i)) for i in range(5, 0, -1)],
-        coerce=int,
-        widget=forms.RadioSelect,
-    )
-    comment = forms.CharField(
-        label=_("Comment (optional)"), required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 2})
-    )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.helper = FormHelper()
-        self.helper.form_tag = False

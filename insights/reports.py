@@ -33,18 +33,17 @@ from django.db.models import (
     DurationField,
     ExpressionWrapper,
     F,
-    Max,
-    OuterRef,
     Q,
-    Subquery,
-    Window,
 )
-from django.db.models.functions import Lead, TruncDate
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from applications import selectors as applications_selectors
 from insights import charts
+from portal.accounts.models import Branch
+from repairs import selectors as repairs
 
 REPAIRED = ("resolved_remotely", "ready_for_pickup")
 RESOLVED = (*REPAIRED, "unrepairable")
@@ -119,10 +118,6 @@ def _pct(part, whole):
     return round(100 * part / whole, 1) if whole else None
 
 
-def _fmt_pct(value):
-    return f"{value:.1f}%"
-
-
 def _fmt_hours(value):
     return _("%(h).1f h") % {"h": value}
 
@@ -135,23 +130,12 @@ def _duration(later, earlier):
 
 
 def _tickets(period):
-    from repairs.models import FaultTicket
-
-    return FaultTicket.objects.filter(created_at__gte=period.since, created_at__lt=period.until)
+    return repairs.reported_between(period.since, period.until)
 
 
 def _facts(period):
-    """The period's tickets, one row each, with what their events say (one GROUP BY over the join).
-
-    repaired_at / resolved_at: the last move to a repaired / resolved status; went_remote /
-    went_branch: how many times the ticket was resolved remotely / sent to a branch.
-    """
-    return _tickets(period).annotate(
-        repaired_at=Max("events__created_at", filter=Q(events__to_status__in=REPAIRED)),
-        resolved_at=Max("events__created_at", filter=Q(events__to_status__in=RESOLVED)),
-        went_remote=Count("events", filter=Q(events__to_status="resolved_remotely")),
-        went_branch=Count("events", filter=Q(events__to_status="awaiting_branch")),
-    )
+    """The period's tickets, one row each, with what their events say (repairs.selectors)."""
+    return repairs.ticket_facts(period.since, period.until, repaired=REPAIRED, resolved=RESOLVED)
 
 
 def _grouped(qs, field, keys, metrics):
@@ -172,23 +156,8 @@ def _grouped(qs, field, keys, metrics):
 
 def _branches():
     """[(pk or None, label)] of every branch, and None for tickets handled remotely (one query)."""
-    from portal.accounts.models import Branch
-
     rows = [(pk, f"{code} {name}") for pk, code, name in Branch.objects.order_by("code").values_list("pk", "code", "name")]
     return rows + [(None, _("Remote (no branch)"))]
-
-
-def _sla_metrics(now):
-    due = Q(sla_due_at__isnull=False) & ~Q(status="cancelled")
-    return {
-        "met": (Count, "pk", due & Q(resolved_at__lte=F("sla_due_at"))),
-        "breached": (
-            Count,
-            "pk",
-            due & (Q(resolved_at__gt=F("sla_due_at")) | Q(resolved_at__isnull=True, sla_due_at__lt=now)),
-        ),
-        "running": (Count, "pk", due & Q(resolved_at__isnull=True, sla_due_at__gte=now)),
-    }
 
 
 def _branch_label(row, prefix="branch__"):
@@ -198,9 +167,7 @@ def _branch_label(row, prefix="branch__"):
 
 
 def _status_labels():
-    from repairs.models import FaultTicket
-
-    return dict(FaultTicket.Status.choices)
+    return repairs.status_labels()
 
 
 # The per-ticket figures of the page, summed per (branch, fault type) over the period's ticket
@@ -278,10 +245,8 @@ def ticket_figures(period):
 
 def summary(period):
     """Headline figures of the period."""
-    from insights.models import Satisfaction
-
     t = ticket_figures(period)["total"]
-    ratings = Satisfaction.objects.filter(created_at__gte=period.since, created_at__lt=period.until).aggregate(
+    ratings = repairs.ratings_between(period.since, period.until).aggregate(
         n=Count("pk"), avg=Avg("rating")
     )
     apps = application_totals(period)
@@ -299,8 +264,6 @@ def summary(period):
 
 def daily_volume(period):
     """Tickets reported and repaired per day (a line chart)."""
-    from repairs.models import TicketEvent
-
     tz = timezone.get_current_timezone()
     reported = dict(
         _tickets(period)
@@ -310,9 +273,7 @@ def daily_volume(period):
         .values_list("day", "n")
     )
     repaired = dict(
-        TicketEvent.objects.filter(
-            created_at__gte=period.since, created_at__lt=period.until, to_status__in=REPAIRED
-        )
+        repairs.events_between(period.since, period.until, to_status=REPAIRED)
         .annotate(day=TruncDate("created_at", tzinfo=tz))
         .values_list("day")
         .annotate(n=Count("ticket_id", distinct=True))
@@ -336,15 +297,7 @@ def daily_volume(period):
 
 def mttr_by_stage(period):
     """Mean time spent in each stage: from the event that entered it to the ticket's next event."""
-    from repairs.models import TicketEvent
-
-    # Events of a ticket are never older than the ticket: the created_at bound lets the index help.
-    events = TicketEvent.objects.filter(
-        created_at__gte=period.since, ticket__created_at__gte=period.since, ticket__created_at__lt=period.until
-    ).annotate(
-        # Ordered like the (ticket, created_at) index, so PostgreSQL reads it presorted: no sort step.
-        next_at=Window(Lead("created_at"), partition_by=[F("ticket_id")], order_by=[F("created_at").asc()])
-    )
+    events = repairs.stage_events(period.since, period.until)
     stages = list(STAGE_ORDER)
     figures = _grouped(
         events,
@@ -403,9 +356,7 @@ def mttr_by_branch(period):
 
 
 def _fault_labels():
-    from repairs.models import FaultTicket
-
-    return dict(FaultTicket.FaultType.choices)
+    return repairs.fault_type_labels()
 
 
 def remote_resolution(period):
@@ -571,10 +522,8 @@ def sla_by_branch(period):
 
 
 def satisfaction_by_branch(period):
-    from insights.models import Satisfaction
-
     rows = (
-        Satisfaction.objects.filter(created_at__gte=period.since, created_at__lt=period.until)
+        repairs.ratings_between(period.since, period.until)
         .values("ticket__branch__code", "ticket__branch__name")
         .annotate(
             ratings=Count("pk"),
@@ -612,19 +561,11 @@ def satisfaction_by_branch(period):
 
 
 def _applications(period):
-    from applications.models import Application
-
-    return Application.objects.filter(submitted_at__gte=period.since, submitted_at__lt=period.until)
+    return applications_selectors.submitted_between(period.since, period.until)
 
 
 def _first_app_event_at(status):
-    from applications.models import ApplicationEvent
-
-    return Subquery(
-        ApplicationEvent.objects.filter(application=OuterRef("pk"), to_status=status)
-        .order_by("created_at", "pk")
-        .values("created_at")[:1]
-    )
+    return applications_selectors.first_event_at(status)
 
 
 def application_totals(period):
@@ -696,17 +637,7 @@ def applications(period):
 
 def deposits_due(period=None, limit=200):
     """Unrefunded deposits whose counted volume has reached the target (as of today)."""
-    from applications.models import DepositAccount
-    from applications.workflow import with_counted_volume
-
-    qs = (
-        with_counted_volume(DepositAccount.objects.filter(refunded=False), "volume",
-                            application="application", started_on="started_on", deadline="deadline")
-        .filter(volume__gte=F("target"))
-        .select_related("application__merchant", "application__channel")
-        .order_by("deadline", "pk")
-    )
-    accounts = list(qs[:limit])
+    accounts = applications_selectors.deposits_reaching_target(limit)
     out = [
         {
             "application": a.application.number,

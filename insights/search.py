@@ -3,10 +3,11 @@
 from dataclasses import dataclass, field
 
 from django.db.models import Q
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 
 from portal.accounts.models import Merchant
-from terminals.models import Terminal
+from repairs import selectors as repairs
+from terminals import selectors as terminals
 
 LIMIT = 10
 
@@ -34,37 +35,19 @@ class SearchResults:
 def object_url(obj):
     if isinstance(obj, Merchant):
         return reverse("accounts:merchant", args=[obj.pk])
-    if isinstance(obj, Terminal):
-        for name in ("terminals:detail", "terminals:terminal"):
-            try:
-                return reverse(name, args=[obj.serial_number])
-            except NoReverseMatch:
-                continue
-        return None
-    try:
-        return obj.get_absolute_url()
-    except (AttributeError, NoReverseMatch):
-        return None
+    return obj.get_absolute_url()
 
 
 def _tickets(user, q):
-    from repairs.models import FaultTicket
-
     number = "".join(q.split()).upper()
     if len(number) < 4:
         return []
     # A prefix (SO20261124) lists that day's tickets; the unique index serves both forms.
-    qs = FaultTicket.objects.visible_to(user).filter(service_order_no__startswith=number)
-    return list(qs.select_related("terminal", "merchant").order_by("service_order_no")[:LIMIT])
+    return repairs.search_tickets(user, number, LIMIT)
 
 
 def _terminals(user, q):
-    variants = {q, q.upper()}
-    match = (
-        Q(serial_number__in=variants) | Q(tag_number__in=variants) | Q(tid__in=variants) | Q(mid__in=variants)
-    )
-    qs = Terminal.objects.visible_to(user).filter(match).select_related("merchant")
-    return list(qs.order_by("serial_number")[:LIMIT])
+    return terminals.find_terminals(user, q, LIMIT)
 
 
 def _merchants(user, q):

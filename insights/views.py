@@ -1,24 +1,17 @@
 from urllib.parse import urlencode
 
-from django.conf import settings
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.translation import gettext as _
-from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET
 
-from insights import dashboards, ratelimit, reports, services
-from insights.exports import csv_response
-from insights.forms import ReportRangeForm, SatisfactionForm, TrackForm
-from insights.qr import qr_svg_document, tracking_url
+from insights import dashboards, reports
+from insights.forms import ReportRangeForm
 from insights.search import global_search
-from insights.tracking import find_public_ticket
 from portal.accounts import selectors as account_selectors
 from portal.accounts.forms import MerchantDocumentForm, MerchantSearchForm
-from portal.core.roles import role_required, staff_required
+from portal.accounts.roles import reviewer_required, staff_required
+from portal.core.exports import csv_response
 
 
 @login_required
@@ -46,51 +39,6 @@ def home(request):
     )
 
 
-@never_cache
-@require_GET
-def track(request):
-    """Public tracking: no login; the same answer for an unknown number and a wrong tag."""
-    form = TrackForm(request.GET or None)
-    context = {"form": form, "looked_up": False, "ticket": None}
-    if form.is_bound:
-        verdict = ratelimit.hit(
-            "track",
-            request,
-            limit=settings.TRACK_LIMIT,
-            window=settings.TRACK_WINDOW_SECONDS,
-        )
-        if not verdict.allowed:
-            minutes = max(1, round(verdict.retry_after / 60))
-            context["limited_minutes"] = minutes
-            response = render(request, "insights/track.html", context, status=429)
-            response["Retry-After"] = str(verdict.retry_after)
-            return response
-        if form.is_valid():
-            context["looked_up"] = True
-            context["ticket"] = find_public_ticket(form.cleaned_data["no"], form.cleaned_data["tag"])
-    response = render(request, "insights/track.html", context)
-    # Tracking pages carry a tag number in the link: keep them out of shared caches and referrers.
-    response["Referrer-Policy"] = "no-referrer"
-    response["X-Robots-Tag"] = "noindex"
-    return response
-
-
-@login_required
-@require_GET
-def ticket_qr(request, service_order_no):
-    """The QR code of a ticket's tracking link as an SVG file, for those who may see the ticket."""
-    from repairs.models import FaultTicket
-
-    ticket = get_object_or_404(
-        FaultTicket.objects.visible_to(request.user).select_related("terminal"),
-        service_order_no=service_order_no,
-    )
-    body = qr_svg_document(tracking_url(request, ticket), title=_("Track %(no)s") % {"no": ticket.service_order_no})
-    response = HttpResponse(body, content_type="image/svg+xml")
-    response["Cache-Control"] = "private, max-age=3600"
-    return response
-
-
 @staff_required
 @require_GET
 def search(request):
@@ -104,7 +52,7 @@ def search(request):
 
 
 
-reports_required = role_required("reviewer", "admin")
+reports_required = reviewer_required
 
 
 def _period(request):
@@ -140,37 +88,3 @@ def report_csv(request):
     report = build(period)
     filename = f"{slug}_{period.start:%Y%m%d}-{period.end:%Y%m%d}.csv"
     return csv_response(filename, [label for _key, label in report.columns], report.csv_rows())
-
-
-@login_required
-@require_POST
-def rate(request, service_order_no):
-    """The merchant's satisfaction rating of a finished repair (the ticket page's rating panel)."""
-    from repairs.models import FaultTicket
-
-    ticket = get_object_or_404(
-        FaultTicket.objects.visible_to(request.user).select_related("terminal"), service_order_no=service_order_no
-    )
-    form = SatisfactionForm(request.POST)
-    error = ""
-    if form.is_valid():
-        try:
-            services.rate_ticket(
-                ticket=ticket, actor=request.user, rating=form.cleaned_data["rating"],
-                comment=form.cleaned_data["comment"],
-            )
-        except services.RatingError as exc:
-            if exc.code == "forbidden":
-                raise PermissionDenied(exc.message) from exc
-            error = exc.message
-    else:
-        error = _("Choose a rating from 1 to 5.")
-    if request.htmx:
-        # The panel swaps itself: the rating given, or the form again with the reason. htmx swaps
-        # only 2xx answers, so the refusal travels in the content, not the status.
-        return render(request, "insights/_satisfaction_htmx.html", {"ticket": ticket, "error": error})
-    if error:
-        messages.error(request, error)
-    else:
-        messages.success(request, _("Thank you for rating the repair."))
-    return redirect(ticket.get_absolute_url())

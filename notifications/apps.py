@@ -6,3 +6,10 @@ class NotificationsConfig(AppConfig):
     name = "notifications"
     label = "notifications"
     verbose_name = _("Notifications")
+
+    def ready(self):
+        from portal.accounts.models import REVIEWER_ROLES, Role
+        from portal.core import nav
+
+        nav.register("notifications:inbox", _("Notifications"), "bell", Role.values, position=90)
+        nav.register("notifications:log", _("Delivery log"), "send-check", REVIEWER_ROLES, position=91)

@@ -23,7 +23,7 @@ class NotificationQuerySet(models.QuerySet):
     def delivery_log_for(self, user):
         if not user.is_authenticated:
             return self.none()
-        if user.is_admin_role or user.is_reviewer:
+        if user.is_reviewer_or_admin:
             return self
         return self.none()
 

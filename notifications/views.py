@@ -9,10 +9,10 @@ from django.views.decorators.http import require_POST
 from notifications import delivery, selectors, services
 from notifications.forms import DeliveryLogFilterForm, PreferencesForm
 from notifications.models import Notification, NotificationPreference
+from portal.accounts.roles import reviewer_required
 from portal.core.pagination import paginate, querystring_without_page
-from portal.core.roles import role_required
 
-log_required = role_required("admin", "reviewer")
+log_required = reviewer_required
 
 
 def _previews(page):

@@ -229,6 +229,8 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_RATES": {"anon": "60/min", "track": "20/min"},
+    # One error body everywhere: detail, code and each field's errors as a list.
+    "EXCEPTION_HANDLER": "portal.core.api.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "POS Lifecycle Portal API",

@@ -9,6 +9,7 @@ from insights import views as insight_views
 from portal.accounts import views as account_views
 from portal.accounts.forms import LoginForm
 from portal.core import views as core_views
+from repairs import urls as repairs_urls
 
 admin.site.site_header = _("POS Lifecycle Portal administration")
 admin.site.site_title = _("POS Lifecycle Portal")
@@ -27,6 +28,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("terminals/", include("terminals.urls")),
     path("tickets/", include("repairs.urls")),
+    path("", include((repairs_urls.public_urlpatterns, "tracking"))),
     path("applications/", include("applications.urls")),
     path("", include("insights.urls")),
     path("notifications/", include("notifications.urls")),

@@ -9,6 +9,7 @@ from repairs.models import (
     FaultTicket,
     NetworkTest,
     RepairRequest,
+    Satisfaction,
     TicketAttachment,
     TicketComment,
     TicketEvent,
@@ -79,7 +80,7 @@ class FaultTicketAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("possible next states"))
     def allowed_next(self, obj):
-        names = [f"{t.target} ({', '.join(sorted(t.roles))})" for t in workflow.TRANSITIONS if t.source == obj.status]
+        names = [f"{t.target} ({', '.join(sorted(t.roles))})" for t in workflow.MACHINE.leaving(obj.status)]
         return ", ".join(names) or "—"
 
     @admin.display(description=_("portal page"))
@@ -107,3 +108,16 @@ class TicketAttachmentAdmin(admin.ModelAdmin):
     list_display = ("ticket", "original_name", "content_type", "size", "is_public", "uploaded_by", "created_at")
     list_select_related = ("ticket", "uploaded_by")
     readonly_fields = ("ticket", "file", "content_type", "original_name", "size", "uploaded_by", "created_at")
+
+
+@admin.register(Satisfaction)
+class SatisfactionAdmin(admin.ModelAdmin):
+    list_display = ("ticket", "rating", "rated_by", "created_at")
+    list_filter = ("rating",)
+    search_fields = ("ticket__service_order_no",)
+    raw_id_fields = ("ticket", "rated_by")
+    readonly_fields = ("ticket", "rating", "comment", "rated_by", "created_at")
+
+    def has_add_permission(self, request):
+        # Ratings come from merchants on the ticket page, never typed in by staff.
+        return False

@@ -12,18 +12,12 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from portal.core.api import ErrorSerializer, step_serializer
 from portal.core.pagination import KeysetPagination
 from repairs import selectors, workflow
 from repairs.models import FaultTicket, NetworkTest, RepairRequest, TicketEvent
-from repairs.workflow import TransitionError
 
 S = FaultTicket.Status
-HTTP_STATUS = {
-    "invalid": status.HTTP_400_BAD_REQUEST,
-    "forbidden": status.HTTP_403_FORBIDDEN,
-    "not_allowed": status.HTTP_409_CONFLICT,
-    "stale": status.HTTP_409_CONFLICT,
-}
 
 
 class TicketEventSerializer(serializers.ModelSerializer):
@@ -129,31 +123,13 @@ class TicketCreateSerializer(serializers.Serializer):
     )
 
 
-class TransitionSerializer(serializers.Serializer):
-    to = serializers.ChoiceField(choices=S.choices)
-    note = serializers.CharField(required=False, allow_blank=True, max_length=4000)
-    reason = serializers.CharField(required=False, allow_blank=True, max_length=4000)
-    branch = serializers.CharField(required=False, help_text="Branch code, for awaiting_branch.")
-    tag_number = serializers.CharField(required=False, help_text="For at_branch: must match the terminal.")
-    serial_number = serializers.CharField(required=False, help_text="For at_branch: must match the terminal.")
-    documents = serializers.ListField(
-        child=serializers.ChoiceField(choices=RepairRequest.Document.choices), required=False,
-        help_text="For at_branch: the documents presented.",
-    )
-    diagnosis = serializers.CharField(required=False, max_length=4000, help_text="diagnosing → repairing.")
-    work_done = serializers.CharField(required=False, max_length=4000, help_text="repairing → network_testing.")
-    parts = serializers.CharField(required=False, allow_blank=True, max_length=300)
-    test_passed = serializers.BooleanField(required=False, allow_null=True, default=None)
-    details = serializers.CharField(required=False, allow_blank=True, max_length=4000)
-    pickup_code = serializers.CharField(required=False, help_text="For picked_up: the merchant's pickup code.")
-    version = serializers.IntegerField(
+# The body of POST …/transition/: `to` and every field a step takes, declared once in the
+# workflow (repairs.workflow.FIELDS), with the version the client saw.
+TransitionSerializer = step_serializer("TicketTransition", workflow.MACHINE, extra={
+    "version": serializers.IntegerField(
         required=False, help_text="The ticket version you saw; a changed ticket answers 409 (stale)."
-    )
-
-
-class ErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField()
-    code = serializers.CharField()
+    ),
+})
 
 
 class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):
@@ -196,13 +172,6 @@ class TicketFilter(django_filters.FilterSet):
         if value is None:
             return queryset
         return queryset.open() if value else queryset.filter(status__in=FaultTicket.FINAL_STATUSES)
-
-
-def _error(exc):
-    body = {"detail": exc.message, "code": exc.code}
-    if exc.field_errors:
-        body.update(exc.field_errors)
-    return Response(body, status=HTTP_STATUS.get(exc.code, status.HTTP_409_CONFLICT))
 
 
 @extend_schema_view(
@@ -253,15 +222,12 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
                 {"detail": "No terminal with this serial number is visible to you.", "code": "not_found"},
                 status=status.HTTP_404_NOT_FOUND,
             )
-        try:
-            ticket = workflow.create_ticket(
-                terminal=terminal, actor=request.user, fault_type=values["fault_type"],
-                symptoms=values["symptoms"], contact_window=values.get("contact_window", ""),
-                priority=values.get("priority") if request.user.is_staff_role else None,
-                source=FaultTicket.Source.API,
-            )
-        except TransitionError as exc:
-            return _error(exc)
+        ticket = workflow.create_ticket(
+            terminal=terminal, actor=request.user, fault_type=values["fault_type"],
+            symptoms=values["symptoms"], contact_window=values.get("contact_window", ""),
+            priority=values.get("priority") if request.user.is_staff_role else None,
+            source=FaultTicket.Source.API,
+        )
         ticket = self.get_queryset().get(pk=ticket.pk)
         return Response(TicketDetailSerializer(ticket, context={"request": request}).data, status=201)
 
@@ -291,6 +257,4 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             event = workflow.ticket_transition(ticket=tickets, to=to, actor=request.user, **fields)
         except FaultTicket.DoesNotExist:
             raise Http404 from None
-        except TransitionError as exc:
-            return _error(exc)
         return Response(TicketDetailSerializer(event.ticket, context={"request": request}).data)

@@ -8,6 +8,8 @@ class RepairsConfig(AppConfig):
 
     def ready(self):
         from notifications import kinds
+        from portal.accounts.models import Role
+        from portal.core import nav
         from repairs import timeline
         from repairs.models import FaultTicket
 
@@ -17,3 +19,5 @@ class RepairsConfig(AppConfig):
         kinds.register("sla.breach", _("SLA breach warnings"), staff_only=True)
         kinds.register_statuses("ticket", FaultTicket.Status)
         timeline.register()
+        nav.register("tickets:list", _("Fault tickets"), "tools", Role.values, position=30)
+        nav.register("tickets:log_call", _("Log a call"), "telephone-inbound", (Role.AGENT, Role.ADMIN), position=31)

@@ -4,8 +4,8 @@ Idempotent: each scenario runs only when its own demo terminal has no ticket yet
 on terminals of their own, so the base terminals seeded by terminals.demo stay active.
 """
 
-from repairs.models import FaultTicket
-from repairs.workflow import create_ticket, ticket_transition
+from repairs.models import FaultTicket, Satisfaction
+from repairs.workflow import create_ticket, rate_ticket, ticket_transition
 from terminals import services as terminal_services
 from terminals.models import Terminal
 
@@ -90,3 +90,10 @@ def seed(ctx):
 
     for username in ("merchant", "merchant2"):
         _ensure_active(ctx, username, admin)
+
+    # The demo merchants rate their finished repairs.
+    for username, rating in (("merchant", 5), ("merchant2", 4)):
+        user = ctx.users[username]
+        finished = FaultTicket.objects.filter(merchant_id=user.merchant_id, status__in=FaultTicket.RATABLE_STATUSES)
+        for ticket in finished.exclude(pk__in=Satisfaction.objects.values("ticket_id")):
+            rate_ticket(ticket=ticket, actor=user, rating=rating, comment="")

@@ -3,14 +3,16 @@
 from datetime import date, datetime, timedelta
 
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Submit
+from crispy_forms.layout import Column, Layout, Row, Submit
 from django import forms
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from portal.core.uploads import IMAGE_TYPES, check_upload
 
-from portal.core.files import IMAGE_TYPES, check_upload
-from repairs import selectors
-from repairs.models import FaultTicket, RepairRequest
+from portal.core.forms import ActionButton, StepForm
+from repairs import selectors, workflow
+from repairs.models import FaultTicket
+from repairs.tracking import normalise_order_no, normalise_tag
 
 ATTACHMENT_TYPES = {**IMAGE_TYPES, "application/pdf": "pdf"}
 
@@ -85,78 +87,36 @@ class LogCallForm(TicketFieldsMixin, forms.Form):
         self.helper.add_input(Submit("submit", _("Log the call")))
 
 
-def _note(spec, ticket):
-    return forms.CharField(
-        label=spec.note_label, required="note" in spec.needs, max_length=4000,
-        widget=forms.Textarea(attrs={"rows": 2}),
-    )
+class TransitionForm(StepForm):
+    """The form of one ticket step: exactly the fields the workflow table says it takes, plus the
+    version the user saw (a step on a ticket changed meanwhile is refused as stale)."""
 
-
-def _branch(spec, ticket):
-    choices = [
-        (b.code, f"{b.code} {b.name} · {b.city} · {b.address}") for b in selectors.branches_for_escalation(ticket)
-    ]
-    return forms.ChoiceField(label=_("Branch the merchant should visit"), choices=choices,
-                             help_text=_("Branches in the merchant's city come first."))
-
-
-def _text(label, *, required=True, rows=None, **attrs):
-    def build(spec, ticket):
-        widget = forms.Textarea(attrs={"rows": rows}) if rows else forms.TextInput(attrs=attrs)
-        return forms.CharField(label=label, required=required, max_length=4000, widget=widget)
-
-    return build
-
-
-FIELD_BUILDERS = {
-    "note": _note,
-    "branch": _branch,
-    "tag_number": _text(_("Tag number on the device"), autocomplete="off"),
-    "serial_number": _text(_("Terminal number (serial) on the device"), autocomplete="off"),
-    "documents": lambda spec, ticket: forms.MultipleChoiceField(
-        label=_("Documents presented"), choices=RepairRequest.Document.choices,
-        widget=forms.CheckboxSelectMultiple,
-    ),
-    "diagnosis": _text(_("Diagnosis"), rows=3),
-    "work_done": _text(_("Work done"), rows=3),
-    "parts": _text(_("Parts replaced"), required=False),
-    "pickup_code": _text(_("The merchant's pickup code"), autocomplete="off", inputmode="numeric"),
-}
-
-
-class ActionButton(Submit):
-    """A submit button in the transition's own colour (Submit always adds btn-primary)."""
-
-    field_classes = "btn"
-
-
-class TransitionForm(forms.Form):
-    """The form of one transition, with exactly the fields the table says it needs."""
-
-    to = forms.CharField(widget=forms.HiddenInput)
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, spec, ticket, **kwargs):
-        kwargs.setdefault("auto_id", f"id_{spec.target}_%s")
-        kwargs.setdefault("initial", {})
-        kwargs["initial"].update(to=spec.target, version=ticket.version)
-        super().__init__(*args, **kwargs)
+        kwargs.setdefault("initial", {})["version"] = ticket.version
+        super().__init__(*args, machine=workflow.MACHINE, transition=spec, obj=ticket,
+                         action=reverse("tickets:transition", args=[ticket.service_order_no]), **kwargs)
         self.spec = spec
-        for name in spec.fields:
-            if name in FIELD_BUILDERS:
-                self.fields[name] = FIELD_BUILDERS[name](spec, ticket)
-        self.helper = FormHelper()
-        self.helper.form_action = reverse("tickets:transition", args=[ticket.service_order_no])
-        self.helper.attrs = {"data-testid": f"transition-{spec.target}"}
-        self.helper.add_input(
-            ActionButton(f"submit_{spec.target}", spec.label, css_class=f"btn-{spec.style}",
-                         data_testid=f"do-{spec.target}")
-        )
+
+    def prepare(self, ticket):
+        if "branch" in self.fields:
+            field = self.fields["branch"]
+            self.fields["branch"] = forms.ChoiceField(
+                label=field.label, required=field.required,
+                choices=[(b.code, f"{b.code} {b.name} · {b.city} · {b.address}")
+                         for b in selectors.branches_for_escalation(ticket)],
+                help_text=_("Branches in the merchant's city come first."),
+            )
+        if "pickup_code" in self.fields:
+            self.fields["pickup_code"].widget.attrs["inputmode"] = "numeric"
+        if "diagnosis" in self.fields or "work_done" in self.fields:
+            for name in ("diagnosis", "work_done"):
+                if name in self.fields:
+                    self.fields[name].widget.attrs["rows"] = 3
 
     def workflow_fields(self):
-        data = {k: v for k, v in self.cleaned_data.items() if k in self.spec.fields and v not in (None, "")}
-        data["version"] = self.cleaned_data.get("version")
-        return data
+        return {**self.step_fields(), "version": self.cleaned_data.get("version")}
 
 
 class CommentForm(forms.Form):
@@ -198,5 +158,48 @@ class AttachmentForm(forms.Form):
         return uploaded
 
 
-class QueueSearchForm(forms.Form):
-    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+class TrackForm(forms.Form):
+    no = forms.CharField(
+        label=_("Service-order number"),
+        max_length=40,
+        widget=forms.TextInput(attrs={"placeholder": "SO20261124-0007", "autocomplete": "off"}),
+    )
+    tag = forms.CharField(
+        label=_("Tag number"),
+        max_length=60,
+        help_text=_("On the asset tag of the terminal and on your repair receipt."),
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_method = "get"
+        self.helper.form_tag = True
+        self.helper.layout = Layout(
+            Row(Column("no", css_class="col-md-5"), Column("tag", css_class="col-md-5")),
+            Submit("", _("Track"), css_class="btn-primary"),
+        )
+
+    def clean_no(self):
+        return normalise_order_no(self.cleaned_data["no"])
+
+    def clean_tag(self):
+        return normalise_tag(self.cleaned_data["tag"])
+
+
+class SatisfactionForm(forms.Form):
+    rating = forms.TypedChoiceField(
+        label=_("How satisfied are you with this repair?"),
+        choices=[(i, str(i)) for i in range(5, 0, -1)],
+        coerce=int,
+        widget=forms.RadioSelect,
+    )
+    comment = forms.CharField(
+        label=_("Comment (optional)"), required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False

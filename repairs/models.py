@@ -3,25 +3,16 @@
 Every status change goes through `repairs.workflow.ticket_transition`; nothing here writes a status.
 """
 
-import uuid
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portal.accounts.models import MerchantOwnedQuerySet
-
-
-class ServiceOrderCounter(models.Model):
-    """One row per calendar day; locked while a ticket is numbered, so numbers are never reused."""
-
-    day = models.DateField(unique=True)
-    last_number = models.PositiveIntegerField(default=0)
-
-    def __str__(self):
-        return f"{self.day:%Y%m%d}: {self.last_number}"
+from portal.core.uploads import UploadTo
 
 
 class FaultTicketQuerySet(MerchantOwnedQuerySet):
@@ -92,6 +83,8 @@ class FaultTicket(SlaClock, models.Model):
         API = "api", _("API")
 
     FINAL_STATUSES = (Status.CLOSED, Status.CANCELLED)
+    # The merchant rates the repair once it is over: resolved (remotely or picked up) or closed.
+    RATABLE_STATUSES = (Status.RESOLVED_REMOTELY, Status.PICKED_UP, Status.CLOSED)
     # The statuses in which the branch, not the agent, has the ticket (the engineer's queue).
     BRANCH_STATUSES = (
         Status.AWAITING_BRANCH,
@@ -299,19 +292,13 @@ class TicketComment(models.Model):
         return f"{self.ticket_id}: {self.body[:30]}"
 
 
-def attachment_path(instance, filename):
-    # Never the uploader's file name: no path tricks, no collisions.
-    ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
-    return f"ticket-files/{instance.ticket_id}/{uuid.uuid4().hex}.{ext[:5]}"
-
-
 class TicketAttachmentQuerySet(TicketCommentQuerySet):
     pass
 
 
 class TicketAttachment(models.Model):
     ticket = models.ForeignKey(FaultTicket, on_delete=models.CASCADE, related_name="attachments")
-    file = models.FileField(upload_to=attachment_path)
+    file = models.FileField(upload_to=UploadTo("ticket-files", owner="ticket_id"))
     content_type = models.CharField(max_length=100)
     original_name = models.CharField(_("file name"), max_length=255)
     size = models.PositiveIntegerField(_("size"))
@@ -327,3 +314,38 @@ class TicketAttachment(models.Model):
 
     def __str__(self):
         return self.original_name
+
+
+class SatisfactionQuerySet(MerchantOwnedQuerySet):
+    merchant_lookup = "ticket__merchant_id"
+
+
+class Satisfaction(models.Model):
+    """The merchant's rating of a finished repair (the reports show it by branch)."""
+
+    ticket = models.OneToOneField(
+        FaultTicket, on_delete=models.CASCADE, related_name="satisfaction", verbose_name=_("fault ticket")
+    )
+    rating = models.PositiveSmallIntegerField(
+        _("rating"), validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    comment = models.TextField(_("comment"), max_length=1000, blank=True)
+    rated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("rated by")
+    )
+    created_at = models.DateTimeField(_("rated at"), auto_now_add=True)
+
+    objects = SatisfactionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("satisfaction rating")
+        verbose_name_plural = _("satisfaction ratings")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(rating__gte=1) & Q(rating__lte=5), name="satisfaction_rating_1_to_5"),
+        ]
+        # The report groups the ratings of a period by branch.
+        indexes = [models.Index(fields=["created_at"], name="repairs_sat_created_idx")]
+
+    def __str__(self):
+        return f"{self.ticket_id}: {self.rating}"

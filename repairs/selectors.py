@@ -2,8 +2,10 @@
 query count does not grow with the number of tickets."""
 
 from collections import namedtuple
+from datetime import datetime, time, timedelta
 
-from django.db.models import Case, Count, IntegerField, Prefetch, Q, Value, When
+from django.db.models import Case, Count, F, IntegerField, Max, Prefetch, Q, Value, When, Window
+from django.db.models.functions import Lead
 from django.utils import timezone
 
 from portal.accounts.models import Branch, Merchant
@@ -11,6 +13,7 @@ from repairs.models import (
     FaultTicket,
     NetworkTest,
     RepairRequest,
+    Satisfaction,
     SlaClock,
     TicketAttachment,
     TicketComment,
@@ -19,7 +22,6 @@ from repairs.models import (
 
 S = FaultTicket.Status
 
-ENGINEER_STAGES = FaultTicket.BRANCH_STATUSES
 OPEN_STATUS_VALUES = frozenset(S.values) - set(FaultTicket.FINAL_STATUSES)
 
 
@@ -33,12 +35,12 @@ def queue(user, name="", *, status="", q="", now=None):
     qs = visible_tickets(user)
     if user.is_engineer:
         qs = qs.filter(branch_id=user.branch_id)
-        if status in ENGINEER_STAGES:
+        if status in FaultTicket.BRANCH_STATUSES:
             qs = qs.filter(status=status)
         elif name == "overdue":
             qs = qs.overdue(now)
         elif name != "all":
-            qs = qs.filter(status__in=ENGINEER_STAGES)
+            qs = qs.filter(status__in=FaultTicket.BRANCH_STATUSES)
     elif user.is_merchant:
         if name != "all":
             qs = qs.open()
@@ -98,9 +100,9 @@ def queue_counts(user, now=None):
         qs = qs.filter(branch_id=user.branch_id)
         counts = qs.aggregate(
             overdue=Count("pk", filter=overdue),
-            **{stage: Count("pk", filter=Q(status=stage)) for stage in ENGINEER_STAGES},
+            **{stage: Count("pk", filter=Q(status=stage)) for stage in FaultTicket.BRANCH_STATUSES},
         )
-        counts["stages"] = [(stage, S(stage).label, counts[stage]) for stage in ENGINEER_STAGES]
+        counts["stages"] = [(stage, S(stage).label, counts[stage]) for stage in FaultTicket.BRANCH_STATUSES]
         return counts
     return qs.aggregate(
         new=Count("pk", filter=Q(status=S.REPORTED)),
@@ -192,3 +194,125 @@ def terminal_tickets(terminal, user):
         FaultTicket.objects.visible_to(user).filter(terminal=terminal)
         .select_related("branch").order_by("-created_at", "-pk")
     )
+
+
+# --- for the dashboards and reports (insights reads tickets only through these) -------------
+
+
+def status_labels():
+    return dict(S.choices)
+
+
+def fault_type_labels():
+    return dict(FaultTicket.FaultType.choices)
+
+
+def merchant_open_tickets(user, limit):
+    """The merchant's latest open tickets, each with its stage stepper (`steps`)."""
+    from repairs.stages import ticket_steps
+
+    tickets = list(
+        FaultTicket.objects.visible_to(user).open().select_related("terminal", "branch")
+        .order_by("-created_at", "-pk")[:limit]
+    )
+    for ticket in tickets:
+        ticket.steps = ticket_steps(ticket.status)
+    return tickets
+
+
+def agent_overview(user, limit, now=None):
+    """New, mine and overdue tickets and today's calls: one aggregate and three short lists."""
+    now = now or timezone.now()
+    today = timezone.make_aware(datetime.combine(timezone.localdate(now), time.min))
+    open_q = ~Q(status__in=FaultTicket.FINAL_STATUSES)
+    overdue_q = Q(status__in=FaultTicket.SLA_STATUSES, sla_due_at__lt=now)
+    calls_q = Q(source=FaultTicket.Source.PHONE, created_at__gte=today)
+    # The WHERE clause lets PostgreSQL combine the (status), (agent, status), (sla_due_at) and
+    # (created_at) indexes instead of reading every ticket ever reported.
+    relevant = Q(status=S.REPORTED) | (Q(agent=user) & open_q) | overdue_q | calls_q
+    counts = FaultTicket.objects.filter(relevant).aggregate(
+        new=Count("pk", filter=Q(status=S.REPORTED)),
+        mine=Count("pk", filter=open_q & Q(agent=user)),
+        overdue=Count("pk", filter=overdue_q),
+        calls_today=Count("pk", filter=calls_q),
+        my_calls_today=Count("pk", filter=calls_q & Q(reported_by=user)),
+    )
+    base = FaultTicket.objects.select_related("terminal", "merchant")
+    return {
+        "counts": counts,
+        "new": list(base.filter(status=S.REPORTED).order_by("created_at", "pk")[:limit]),
+        "overdue": list(base.filter(overdue_q).order_by("sla_due_at", "pk")[:limit]),
+        "calls": list(base.filter(calls_q).order_by("-created_at", "-pk")[:limit]),
+    }
+
+
+def branch_overview(user, *, pickup_days, limit=10):
+    """The engineer's branch: its devices by stage, and those waiting for pickup longer than
+    `pickup_days` days."""
+    rows = dict(
+        FaultTicket.objects.filter(branch_id=user.branch_id, status__in=FaultTicket.BRANCH_STATUSES)
+        .values_list("status").annotate(n=Count("pk")).order_by()
+    )
+    stages = [{"code": s, "label": S(s).label, "count": rows.get(s, 0)} for s in FaultTicket.BRANCH_STATUSES]
+    cutoff = timezone.now() - timedelta(days=pickup_days)
+    waiting = FaultTicket.objects.filter(
+        branch_id=user.branch_id, status=S.READY_FOR_PICKUP, status_changed_at__lt=cutoff
+    )
+    return {
+        "stages": stages,
+        "waiting": list(waiting.select_related("terminal", "merchant").order_by("status_changed_at", "pk")[:limit]),
+        "waiting_count": waiting.count(),
+    }
+
+
+def open_ticket_counts():
+    """Every ticket not closed, counted by status: [(label, count)] in the states' order."""
+    rows = dict(
+        FaultTicket.objects.open().values_list("status").annotate(n=Count("pk")).order_by()
+    )
+    return [(label, rows[code]) for code, label in S.choices if rows.get(code)]
+
+
+def reported_between(since, until):
+    """The tickets reported in [since, until)."""
+    return FaultTicket.objects.filter(created_at__gte=since, created_at__lt=until)
+
+
+def ticket_facts(since, until, *, repaired, resolved):
+    """The tickets reported in [since, until), one row each, with what their events say (one GROUP
+    BY over the join): repaired_at / resolved_at, the last move to one of `repaired` / `resolved`;
+    went_remote / went_branch, how many times it was resolved remotely / sent to a branch."""
+    return reported_between(since, until).annotate(
+        repaired_at=Max("events__created_at", filter=Q(events__to_status__in=repaired)),
+        resolved_at=Max("events__created_at", filter=Q(events__to_status__in=resolved)),
+        went_remote=Count("events", filter=Q(events__to_status=S.RESOLVED_REMOTELY)),
+        went_branch=Count("events", filter=Q(events__to_status=S.AWAITING_BRANCH)),
+    )
+
+
+def events_between(since, until, *, to_status):
+    """The ticket events of [since, until) that moved a ticket to one of `to_status`."""
+    return TicketEvent.objects.filter(created_at__gte=since, created_at__lt=until, to_status__in=to_status)
+
+
+def stage_events(since, until):
+    """The events of the tickets reported in [since, until), each with `next_at`: when the ticket's
+    next event happened (the end of the stage it entered)."""
+    # Events of a ticket are never older than the ticket: the created_at bound lets the index help.
+    return TicketEvent.objects.filter(
+        created_at__gte=since, ticket__created_at__gte=since, ticket__created_at__lt=until
+    ).annotate(
+        # Ordered like the (ticket, created_at) index, so PostgreSQL reads it presorted: no sort step.
+        next_at=Window(Lead("created_at"), partition_by=[F("ticket_id")], order_by=[F("created_at").asc()])
+    )
+
+
+def ratings_between(since, until):
+    """The merchants' satisfaction ratings given in [since, until)."""
+    return Satisfaction.objects.filter(created_at__gte=since, created_at__lt=until)
+
+
+def search_tickets(user, number, limit):
+    """Tickets whose service-order number starts with `number` (SO20261124 lists that day's)."""
+    qs = FaultTicket.objects.visible_to(user).filter(service_order_no__startswith=number)
+    return list(qs.select_related("terminal", "merchant").order_by("service_order_no")[:limit])

@@ -15,4 +15,11 @@ urlpatterns = [
     path("<str:service_order_no>/attachments/", views.attach, name="attach"),
     path("<str:service_order_no>/repair-form/", views.repair_form, name="repair_form"),
     path("<str:service_order_no>/pickup-code/", views.reissue_code, name="reissue_code"),
+    path("<str:service_order_no>/qr.svg", views.ticket_qr, name="qr"),
+    path("<str:service_order_no>/rating/", views.rate, name="rate"),
+]
+
+# Public tracking (no sign-in), at the portal's root: /track/ (portal/urls.py, namespace "tracking").
+public_urlpatterns = [
+    path("track/", views.track, name="track"),
 ]

@@ -1,26 +1,37 @@
 """Ticket pages for merchants, agents and engineers. Thin: forms check, the workflow acts."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
 
+from portal.accounts.roles import role_required
 from portal.accounts.selectors import document_checklist
+from portal.core import ratelimit
 from portal.core.pagination import paginate, querystring_without_page
-from portal.core.roles import role_required
+from portal.core.views import bind_errors, refused, show_invalid
+from portal.core.workflow import WorkflowError
 from repairs import selectors, workflow
-from repairs.forms import AttachmentForm, CommentForm, LogCallForm, ReportForm, TransitionForm
+from repairs.forms import (
+    AttachmentForm,
+    CommentForm,
+    LogCallForm,
+    ReportForm,
+    SatisfactionForm,
+    TrackForm,
+    TransitionForm,
+)
 from repairs.models import FaultTicket, TicketAttachment
-from repairs.workflow import TransitionError
+from repairs.qr import qr_svg_document, tracking_url
+from repairs.stages import ticket_steps
+from repairs.tracking import find_public_ticket
 
 S = FaultTicket.Status
-
-
-def _nothing_changed():
-    return _("Nothing was changed.")
 
 
 def _default_queue(user):
@@ -70,8 +81,8 @@ def report(request):
                 terminal=data["terminal"], actor=user, fault_type=data["fault_type"],
                 symptoms=data["symptoms"], contact_window=data["contact_window"],
             )
-        except TransitionError as exc:
-            _form_errors(form, exc)
+        except WorkflowError as exc:
+            bind_errors(form, exc)
         else:
             messages.success(
                 request, _("Fault reported: your service-order number is %(no)s.") % {"no": ticket.service_order_no}
@@ -109,8 +120,8 @@ def log_call(request):
                     terminal=terminal, actor=user, fault_type=data["fault_type"], symptoms=data["symptoms"],
                     contact_window=data["contact_window"], priority=data["priority"],
                 )
-            except TransitionError as exc:
-                _form_errors(form, exc)
+            except WorkflowError as exc:
+                bind_errors(form, exc)
             else:
                 return redirect(f"{ticket.get_absolute_url()}?logged=1")
     elif request.method == "POST":
@@ -131,35 +142,10 @@ def log_call(request):
     )
 
 
-def _form_errors(form, exc):
-    for field, errors in exc.field_errors.items():
-        for error in errors:
-            form.add_error(field if field in form.fields else None, error)
-    if not exc.field_errors:
-        form.add_error(None, exc.message)
-
-
 def _stepper(ticket, events):
-    """The stages the merchant follows: remote diagnosis → branch → network test → pickup, or replacement."""
-    reached = {e.to_status for e in events} | {ticket.status}
-    replacement = bool(reached & {S.UNREPAIRABLE, S.REPLACEMENT})
-    remote_only = ticket.branch_id is None and ticket.status in (S.RESOLVED_REMOTELY, S.CLOSED, S.CANCELLED)
-    keys = ["remote"]
-    if not remote_only:
-        keys += ["branch", "replacement"] if replacement else ["branch", "test", "pickup"]
-    labels = {key: label for key, label, _statuses in workflow.STAGES}
-    stage_of = {status: key for key, _label, statuses in workflow.STAGES for status in statuses}
-    keys.append("done")
-    labels["done"] = _("Cancelled") if ticket.status == S.CANCELLED else _("Closed")
-    current = "done" if ticket.status in FaultTicket.FINAL_STATUSES else stage_of.get(ticket.status, "remote")
-    steps, seen_current = [], False
-    for key in keys:
-        if key == current:
-            state, seen_current = ("done" if key == "done" else "current"), True
-        else:
-            state = "todo" if seen_current else "done"
-        steps.append({"key": key, "label": labels[key], "state": state})
-    return steps
+    """The stages the merchant follows (repairs.stages); a closed ticket shows the path it took."""
+    previous = next((e.from_status for e in reversed(events) if e.to_status == S.CLOSED), None)
+    return ticket_steps(ticket.status, previous)
 
 
 def _detail_context(request, ticket, *, bound=None, comment_form=None, attachment_form=None):
@@ -193,7 +179,7 @@ def _detail_context(request, ticket, *, bound=None, comment_form=None, attachmen
         "attachment_form": attachment_form or AttachmentForm(user=user, ticket=ticket),
         "logged": request.GET.get("logged") == "1" and user.is_staff_role,
         "can_reissue_code": ticket.status == S.READY_FOR_PICKUP and any(
-            workflow._refusal(t, ticket, user) is None for t in workflow.TRANSITIONS if t.target == S.PICKED_UP
+            workflow.MACHINE.refusal(t, ticket, user) is None for t in workflow.MACHINE.steps_to(S.PICKED_UP)
         ),
     }
 
@@ -211,24 +197,24 @@ def ticket_detail(request, service_order_no):
 @login_required
 @require_POST
 def transition(request, service_order_no):
-    """Make one transition; a refused or stale one changes nothing and says why."""
+    """Make one step. Field errors show the form again (400); any other refusal (not allowed now,
+    stale, forbidden) says why and changes nothing."""
     ticket = _ticket_or_404(request, service_order_no)
     to = request.POST.get("to", "")
-    spec = workflow.TABLE.get((ticket.status, to)) or next(
-        (t for t in workflow.TRANSITIONS if t.target == to), None
-    )
+    spec = workflow.MACHINE.transition(ticket.status, to) or next(iter(workflow.MACHINE.steps_to(to)), None)
     if spec is None:
         messages.error(request, _("Unknown step: nothing was changed."))
         return redirect(ticket)
     form = TransitionForm(request.POST, spec=spec, ticket=ticket)
-    if form.is_valid():
+    if not form.is_valid():
+        messages.error(request, _("Please correct the fields marked below. Nothing was changed."))
+    else:
         try:
             workflow.ticket_transition(ticket=ticket, to=to, actor=request.user, **form.workflow_fields())
-        except TransitionError as exc:
+        except WorkflowError as exc:
             if exc.code != "invalid":
-                messages.error(request, f"{exc.message} {_nothing_changed()}")
-                return redirect(ticket)
-            _form_errors(form, exc)
+                return refused(request, exc, ticket)
+            show_invalid(request, form, exc)
         else:
             messages.success(
                 request, _("Ticket %(no)s is now: %(status)s.") % {"no": ticket.service_order_no,
@@ -236,10 +222,9 @@ def transition(request, service_order_no):
             )
             return redirect(ticket)
     ticket = _ticket_or_404(request, service_order_no)
-    if workflow.TABLE.get((ticket.status, to)) is not spec:
+    if workflow.MACHINE.transition(ticket.status, to) is not spec:
         messages.error(request, _("The ticket changed meanwhile: reload and try again. Nothing was changed."))
         return redirect(ticket)
-    messages.error(request, _("Please correct the fields marked below. Nothing was changed."))
     return render(request, "repairs/ticket_detail.html", _detail_context(request, ticket, bound=form), status=400)
 
 
@@ -307,8 +292,73 @@ def reissue_code(request, service_order_no):
     ticket = _ticket_or_404(request, service_order_no)
     try:
         workflow.reissue_pickup_code(ticket=ticket, actor=request.user)
-    except TransitionError as exc:
-        messages.error(request, f"{exc.message} {_nothing_changed()}")
+    except WorkflowError as exc:
+        return refused(request, exc, ticket)
     else:
         messages.success(request, _("A new pickup code was issued: the merchant sees it on the ticket page."))
     return redirect(ticket)
+
+
+# --- public tracking, the tracking QR code, the merchant's rating ----------------------------
+
+
+@never_cache
+@require_GET
+def track(request):
+    """Public tracking: no login; the same answer for an unknown number and a wrong tag."""
+    form = TrackForm(request.GET or None)
+    context = {"form": form, "looked_up": False, "ticket": None}
+    if form.is_bound:
+        verdict = ratelimit.hit("track", request, limit=settings.TRACK_LIMIT, window=settings.TRACK_WINDOW_SECONDS)
+        if not verdict.allowed:
+            context["limited_minutes"] = max(1, round(verdict.retry_after / 60))
+            response = render(request, "repairs/track.html", context, status=429)
+            response["Retry-After"] = str(verdict.retry_after)
+            return response
+        if form.is_valid():
+            context["looked_up"] = True
+            context["ticket"] = find_public_ticket(form.cleaned_data["no"], form.cleaned_data["tag"])
+    response = render(request, "repairs/track.html", context)
+    # Tracking pages carry a tag number in the link: keep them out of shared caches and referrers.
+    response["Referrer-Policy"] = "no-referrer"
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+@login_required
+@require_GET
+def ticket_qr(request, service_order_no):
+    """The QR code of a ticket's tracking link as an SVG file, for those who may see the ticket."""
+    ticket = _ticket_or_404(request, service_order_no)
+    body = qr_svg_document(tracking_url(request, ticket), title=_("Track %(no)s") % {"no": ticket.service_order_no})
+    response = HttpResponse(body, content_type="image/svg+xml")
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+@login_required
+@require_POST
+def rate(request, service_order_no):
+    """The merchant's satisfaction rating of a finished repair (the ticket page's rating panel)."""
+    ticket = _ticket_or_404(request, service_order_no)
+    form = SatisfactionForm(request.POST)
+    error = ""
+    if form.is_valid():
+        try:
+            workflow.rate_ticket(ticket=ticket, actor=request.user, rating=form.cleaned_data["rating"],
+                                 comment=form.cleaned_data["comment"])
+        except WorkflowError as exc:
+            if exc.code == "forbidden":
+                raise PermissionDenied(exc.message) from exc
+            error = exc.message
+    else:
+        error = _("Choose a rating from 1 to 5.")
+    if request.htmx:
+        # The panel swaps itself: the rating given, or the form again with the reason. htmx swaps
+        # only 2xx answers, so the refusal travels in the content, not the status.
+        return render(request, "repairs/_satisfaction_htmx.html", {"ticket": ticket, "error": error})
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, _("Thank you for rating the repair."))
+    return redirect(ticket.get_absolute_url())

@@ -6,7 +6,6 @@ change, what it needs, whether its event is public, and what it does to the term
 """
 
 import secrets
-from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -18,82 +17,91 @@ from django.utils.translation import gettext_lazy
 
 from notifications.services import notify, notify_audiences
 from portal.accounts.models import Branch, User
+from portal.core.numbering import next_number
+from portal.core.workflow import SYSTEM, Field, StateMachine, Transition, WorkflowError, role_of
 from repairs import sla
 from repairs.models import (
     FaultTicket,
     NetworkTest,
     RepairRequest,
-    ServiceOrderCounter,
+    Satisfaction,
     TicketAttachment,
     TicketComment,
     TicketEvent,
 )
+from terminals import services as terminal_services
+from terminals.models import Terminal
 
 S = FaultTicket.Status
-SYSTEM = "system"
 STAFF_AGENT = frozenset({"agent", "admin"})
 STAFF_ENGINEER = frozenset({"engineer", "admin"})
-NOTE_MAX = 4000
 DOCUMENTS = RepairRequest.Document
+NOTE_MAX = 4000
+
+# Every input a ticket step takes, declared once: the page forms, the API serializer and `_clean`
+# read these (names as DESIGN.md spells them for the API).
+FIELDS = {
+    "note": Field(gettext_lazy("Note"), "textarea", max_length=NOTE_MAX, aliases=("reason", "details")),
+    "branch": Field(gettext_lazy("Branch the merchant should visit"), max_length=10,
+                    help=gettext_lazy("A branch code, e.g. BR001.")),
+    "tag_number": Field(gettext_lazy("Tag number on the device"), max_length=40,
+                        help=gettext_lazy("Must match the terminal of the ticket.")),
+    "serial_number": Field(gettext_lazy("Terminal number (serial) on the device"), max_length=40,
+                           help=gettext_lazy("Must match the terminal of the ticket.")),
+    "documents": Field(gettext_lazy("Documents presented"), "multiple", choices=DOCUMENTS,
+                       required_message=gettext_lazy("Tick the documents the merchant presented.")),
+    "diagnosis": Field(gettext_lazy("Diagnosis"), "textarea", max_length=NOTE_MAX, aliases=("note",)),
+    "work_done": Field(gettext_lazy("Work done"), "textarea", max_length=NOTE_MAX, aliases=("note",)),
+    "parts": Field(gettext_lazy("Parts replaced"), max_length=300),
+    "test_passed": Field(gettext_lazy("Network test passed"), "bool",
+                         help=gettext_lazy("From network_testing: true with ready_for_pickup, false with repairing.")),
+    "pickup_code": Field(gettext_lazy("The merchant's pickup code"), max_length=12),
+}
 
 
-@dataclass(frozen=True)
-class Transition:
-    source: str
-    target: str
-    roles: frozenset
-    label: str
-    needs: tuple = ()  # fields that must be given (DESIGN.md names)
-    optional: tuple = ("note",)
-    public: bool = True  # whether the event shows on the merchant's timeline
-    terminal: str = ""  # the terminals.services function that moves the terminal, if any
-    style: str = "primary"
-    note_label: str = gettext_lazy("Note")
-
-    @property
-    def fields(self):
-        return tuple(dict.fromkeys(self.needs + self.optional))
+def T(source, target, roles, label, *, needs=(), optional=("note",), note_label=None, **options):
+    labels = (("note", note_label),) if note_label else ()
+    return Transition(sources=(source,), target=target, roles=frozenset(roles), label=label, needs=needs,
+                      optional=optional, labels=labels, **options)
 
 
-T = Transition
+# The ticket's life (DESIGN.md "Fault ticket states"), declared once. `effect` names the
+# terminals.services function that moves the terminal with the step.
 TRANSITIONS = [
     T(S.REPORTED, S.REMOTE_DIAGNOSIS, STAFF_AGENT, gettext_lazy("Take the ticket")),
     T(S.REMOTE_DIAGNOSIS, S.RESOLVED_REMOTELY, STAFF_AGENT, gettext_lazy("Resolved remotely"),
-      needs=("note",), terminal="mark_working", style="success", note_label=gettext_lazy("What was done")),
+      needs=("note",), effect="mark_working", style="success", note_label=gettext_lazy("What was done")),
     T(S.REMOTE_DIAGNOSIS, S.AWAITING_BRANCH, STAFF_AGENT, gettext_lazy("Escalate to a branch"),
       needs=("branch",), style="warning"),
-    T(S.RESOLVED_REMOTELY, S.CLOSED, frozenset({"merchant", SYSTEM}), gettext_lazy("Confirm it works"),
-      style="success"),
-    T(S.RESOLVED_REMOTELY, S.REMOTE_DIAGNOSIS, frozenset({"merchant"}), gettext_lazy("Still broken"),
-      terminal="mark_faulty", style="danger", note_label=gettext_lazy("What is still wrong")),
+    T(S.RESOLVED_REMOTELY, S.CLOSED, {"merchant", SYSTEM}, gettext_lazy("Confirm it works"), style="success"),
+    T(S.RESOLVED_REMOTELY, S.REMOTE_DIAGNOSIS, {"merchant"}, gettext_lazy("Still broken"),
+      effect="mark_faulty", style="danger", note_label=gettext_lazy("What is still wrong")),
     T(S.AWAITING_BRANCH, S.AT_BRANCH, STAFF_ENGINEER, gettext_lazy("Take in at the branch"),
-      needs=("tag_number", "serial_number", "documents"), terminal="mark_in_repair"),
+      needs=("tag_number", "serial_number", "documents"), effect="mark_in_repair"),
     T(S.AT_BRANCH, S.DIAGNOSING, STAFF_ENGINEER, gettext_lazy("Start diagnosis")),
     T(S.DIAGNOSING, S.REPAIRING, STAFF_ENGINEER, gettext_lazy("Diagnosed: start the repair"),
       needs=("diagnosis",)),
     T(S.DIAGNOSING, S.UNREPAIRABLE, STAFF_ENGINEER, gettext_lazy("Unrepairable"),
-      needs=("note",), terminal="retire", style="danger", note_label=gettext_lazy("Reason")),
+      needs=("note",), effect="retire", style="danger", note_label=gettext_lazy("Reason")),
     T(S.REPAIRING, S.NETWORK_TESTING, STAFF_ENGINEER, gettext_lazy("Repaired: start the network test"),
       needs=("work_done",), optional=("parts", "note")),
     T(S.REPAIRING, S.UNREPAIRABLE, STAFF_ENGINEER, gettext_lazy("Unrepairable"),
-      needs=("note",), terminal="retire", style="danger", note_label=gettext_lazy("Reason")),
+      needs=("note",), effect="retire", style="danger", note_label=gettext_lazy("Reason")),
     T(S.NETWORK_TESTING, S.READY_FOR_PICKUP, STAFF_ENGINEER, gettext_lazy("Network test passed"),
       optional=("test_passed", "note"), style="success", note_label=gettext_lazy("Test details")),
     T(S.NETWORK_TESTING, S.REPAIRING, STAFF_ENGINEER, gettext_lazy("Network test failed"),
       needs=("note",), optional=("test_passed",), style="danger", note_label=gettext_lazy("What failed")),
     T(S.READY_FOR_PICKUP, S.PICKED_UP, STAFF_ENGINEER, gettext_lazy("Hand over to the merchant"),
-      needs=("pickup_code",), terminal="mark_working", style="success"),
-    T(S.PICKED_UP, S.CLOSED, frozenset({"merchant", SYSTEM}), gettext_lazy("Confirm it works"),
-      style="success"),
-    T(S.UNREPAIRABLE, S.REPLACEMENT, frozenset({SYSTEM}), gettext_lazy("Replacement applied for")),
-    T(S.REPLACEMENT, S.CLOSED, frozenset({SYSTEM}), gettext_lazy("Replacement activated")),
+      needs=("pickup_code",), effect="mark_working", style="success"),
+    T(S.PICKED_UP, S.CLOSED, {"merchant", SYSTEM}, gettext_lazy("Confirm it works"), style="success"),
+    T(S.UNREPAIRABLE, S.REPLACEMENT, {SYSTEM}, gettext_lazy("Replacement applied for")),
+    T(S.REPLACEMENT, S.CLOSED, {SYSTEM}, gettext_lazy("Replacement activated")),
     *(
-        T(source, S.CANCELLED, frozenset({"merchant", "agent", "admin"}), gettext_lazy("Cancel the ticket"),
-          needs=("note",), terminal="mark_working", style="outline-danger", note_label=gettext_lazy("Reason"))
+        T(source, S.CANCELLED, {"merchant", "agent", "admin"}, gettext_lazy("Cancel the ticket"),
+          needs=("note",), effect="mark_working", style="outline-danger", note_label=gettext_lazy("Reason"))
         for source in (S.REPORTED, S.REMOTE_DIAGNOSIS, S.AWAITING_BRANCH)
     ),
 ]
-TABLE = {(t.source, t.target): t for t in TRANSITIONS}
 
 # The terminal status each terminals.services function leads to (skipped when already there).
 TERMINAL_TARGET = {
@@ -103,42 +111,9 @@ TERMINAL_TARGET = {
     "retire": "retired",
 }
 
-# The stages the merchant's stepper shows, and the statuses that belong to each.
-STAGES = [
-    ("remote", gettext_lazy("Remote diagnosis"), {S.REPORTED, S.REMOTE_DIAGNOSIS, S.RESOLVED_REMOTELY}),
-    ("branch", gettext_lazy("Branch repair"), {S.AWAITING_BRANCH, S.AT_BRANCH, S.DIAGNOSING, S.REPAIRING}),
-    ("test", gettext_lazy("Network test"), {S.NETWORK_TESTING}),
-    ("pickup", gettext_lazy("Pickup"), {S.READY_FOR_PICKUP, S.PICKED_UP}),
-    ("replacement", gettext_lazy("Replacement"), {S.UNREPAIRABLE, S.REPLACEMENT}),
-]
 
-
-class TransitionError(Exception):
-    """A refused change; `code` is not_allowed (409), forbidden (403), stale (409) or invalid (400)."""
-
-    def __init__(self, message, *, code="not_allowed", field_errors=None):
-        super().__init__(str(message))
-        self.message = str(message)
-        self.code = code
-        self.field_errors = field_errors or {}
-
-
-# --- who may do what ------------------------------------------------------------------------
-
-
-def role_of(user):
-    if user is None:
-        return SYSTEM
-    if user.is_superuser or user.role == "admin":
-        return "admin"
-    return user.role
-
-
-def _refusal(spec, ticket, user):
-    """Why `user` may not make `spec` on `ticket` now, or None when they may."""
-    role = role_of(user)
-    if role not in spec.roles:
-        return _("You cannot make this change (%(label)s) in your role.") % {"label": spec.label}
+def _scope(ticket, user, role):
+    """A merchant acts on its own tickets; an engineer on those sent to its branch."""
     if role == "merchant" and ticket.merchant_id != user.merchant_id:
         return _("This ticket belongs to another merchant.")
     if role == "engineer" and (ticket.branch_id is None or ticket.branch_id != user.branch_id):
@@ -146,102 +121,47 @@ def _refusal(spec, ticket, user):
     return None
 
 
+MACHINE = StateMachine(
+    states=S,
+    transitions=TRANSITIONS,
+    fields=FIELDS,
+    describe=lambda ticket: _("Ticket %(no)s") % {"no": ticket.service_order_no},
+    scope=_scope,
+)
+
+
 def allowed_transitions(ticket, user):
     """The transitions `user` may make on `ticket` in its current state (for forms and buttons)."""
-    return [t for t in TRANSITIONS if t.source == ticket.status and _refusal(t, ticket, user) is None]
-
-
-def may_act(ticket, user):
-    return bool(allowed_transitions(ticket, user))
+    return MACHINE.allowed(ticket, user)
 
 
 # --- field checks ---------------------------------------------------------------------------
 
 
-def _bool(value):
-    if isinstance(value, bool):
-        return value
-    return str(value).strip().lower() in {"1", "true", "yes", "on", "pass", "passed"}
-
-
-def _text(fields, *names):
-    for name in names:
-        value = fields.get(name)
-        if value not in (None, ""):
-            return str(value).strip()
-    return ""
-
-
 def _clean(spec, ticket, fields):
-    """Check what the transition needs; return the cleaned values or raise TransitionError(invalid)."""
-    errors = {}
-    cleaned = {"note": _text(fields, "note", "reason")}
-    required = _("This is required for this step.")
-    if len(cleaned["note"]) > NOTE_MAX:
-        errors["note"] = [_("At most %(n)s characters.") % {"n": NOTE_MAX}]
-    if "note" in spec.needs and not cleaned["note"]:
-        errors["note"] = [required]
+    """What the step needs, checked: the declared fields (portal.core.workflow), then what only
+    the ticket can tell: the branch exists, the device in front of the engineer is this ticket's,
+    the test result agrees with the step. Raises WorkflowError(invalid) listing every field."""
 
-    if "branch" in spec.needs:
-        value = fields.get("branch")
-        code = value.code if isinstance(value, Branch) else str(value or "").strip()
-        branch = Branch.objects.filter(code__iexact=code, is_active=True).first() if code else None
-        if branch is None:
-            errors["branch"] = [_("Choose one of the branches in the list.") if code else required]
-        cleaned["branch"] = branch
-
-    if "tag_number" in spec.needs:
-        terminal = ticket.terminal
-        for name, real in (("tag_number", terminal.tag_number), ("serial_number", terminal.serial_number)):
-            given = _text(fields, name)
-            if not given:
-                errors[name] = [required]
-            elif given.upper() != real.upper():
-                errors[name] = [
+    def check(cleaned, errors):
+        if cleaned.get("branch"):
+            code = cleaned["branch"]
+            cleaned["branch"] = Branch.objects.filter(code__iexact=code, is_active=True).first()
+            if cleaned["branch"] is None:
+                errors.setdefault("branch", [_("Choose one of the branches in the list.")])
+        for name, real in (("tag_number", ticket.terminal.tag_number), ("serial_number", ticket.terminal.serial_number)):
+            if cleaned.get(name) and cleaned[name].upper() != real.upper():
+                errors.setdefault(name, [
                     _("This does not match the terminal of this ticket: check the device in front of you.")
-                ]
-            cleaned[name] = given
-    if "documents" in spec.needs:
-        docs = fields.get("documents") or []
-        if isinstance(docs, str):
-            docs = [d for d in (p.strip() for p in docs.split(",")) if d]
-        docs = list(dict.fromkeys(str(d) for d in docs))
-        unknown = [d for d in docs if d not in DOCUMENTS.values]
-        if unknown:
-            errors["documents"] = [_("Unknown document: %(names)s.") % {"names": ", ".join(unknown)}]
-        elif not docs:
-            errors["documents"] = [_("Tick the documents the merchant presented.")]
-        cleaned["documents"] = docs
-
-    if "diagnosis" in spec.needs:
-        cleaned["diagnosis"] = _text(fields, "diagnosis", "note")
-        if not cleaned["diagnosis"]:
-            errors["diagnosis"] = [required]
-    if "work_done" in spec.needs:
-        cleaned["work_done"] = _text(fields, "work_done", "note")
-        if not cleaned["work_done"]:
-            errors["work_done"] = [required]
-        cleaned["parts"] = _text(fields, "parts")[:300]
-
-    if spec.source == S.NETWORK_TESTING:
-        passed = spec.target == S.READY_FOR_PICKUP
-        given = fields.get("test_passed")
-        if given not in (None, "") and _bool(given) != passed:
-            errors["test_passed"] = [
+                ])
+        if cleaned.get("test_passed") is not None and cleaned["test_passed"] != (spec.target == S.READY_FOR_PICKUP):
+            errors.setdefault("test_passed", [
                 _("A passed test leads to ready for pickup, a failed one back to repairing.")
-            ]
-        cleaned["details"] = _text(fields, "details", "note")
-        if not passed and not cleaned["details"]:
-            errors["note"] = [required]
+            ])
 
-    if "pickup_code" in spec.needs:
-        cleaned["pickup_code"] = _text(fields, "pickup_code")
-        if not cleaned["pickup_code"]:
-            errors["pickup_code"] = [required]
-
-    if errors:
-        raise TransitionError(_("Please correct the fields marked below."), code="invalid", field_errors=errors)
-    return cleaned
+    if isinstance(fields.get("branch"), Branch):
+        fields = {**fields, "branch": fields["branch"].code}
+    return MACHINE.clean(spec, fields, check)
 
 
 # --- the entry point ------------------------------------------------------------------------
@@ -258,7 +178,7 @@ def _max_attempts():
 def ticket_transition(*, ticket, to, actor, **fields):
     """Move `ticket` to `to` as `actor` (None = the system); return the TicketEvent written.
 
-    Locks the row, refuses a stale version, checks state, role and fields against TRANSITIONS,
+    Locks the row, refuses a stale version, checks state, role and fields against MACHINE,
     saves, writes the event, moves the terminal and queues notifications, all in one transaction.
     `ticket` is a FaultTicket, or a queryset of the one ticket the caller may see (the API): then
     the locked read is also the visibility check (FaultTicket.DoesNotExist when it finds nothing)
@@ -270,22 +190,12 @@ def ticket_transition(*, ticket, to, actor, **fields):
     with transaction.atomic():
         locked = _lock(ticket)
         if version not in (None, "") and str(version) != str(locked.version):
-            raise TransitionError(
+            raise WorkflowError(
                 _("Ticket %(no)s changed while you were looking at it (it is now %(status)s): reload and try again.")
                 % {"no": locked.service_order_no, "status": locked.get_status_display()},
                 code="stale",
             )
-        spec = TABLE.get((locked.status, str(to)))
-        if spec is None:
-            target = dict(S.choices).get(str(to), str(to))
-            raise TransitionError(
-                _("Ticket %(no)s is %(status)s: it cannot become “%(to)s” now.")
-                % {"no": locked.service_order_no, "status": locked.get_status_display(), "to": target},
-                code="not_allowed",
-            )
-        refusal = _refusal(spec, locked, actor)
-        if refusal:
-            raise TransitionError(refusal, code="forbidden")
+        spec = MACHINE.check(locked, to, actor)
         cleaned = _clean(spec, locked, fields)
 
         if spec.target == S.PICKED_UP:
@@ -325,7 +235,7 @@ def _lock(ticket):
 def _check_pickup_code(locked, actor, code):
     rr = RepairRequest.objects.select_for_update().get(ticket=locked)
     if rr.pickup_locked:
-        return TransitionError(
+        return WorkflowError(
             _("The pickup code was entered wrongly %(n)s times and is locked: issue a new code after "
               "checking the merchant's documents.") % {"n": rr.pickup_attempts},
             code="not_allowed",
@@ -339,7 +249,7 @@ def _check_pickup_code(locked, actor, code):
         ticket=locked, from_status=locked.status, to_status=locked.status, actor=actor, is_public=False,
         note=_("Wrong pickup code entered (%(n)s of %(max)s).") % {"n": rr.pickup_attempts, "max": _max_attempts()},
     )
-    return TransitionError(
+    return WorkflowError(
         _("Please correct the fields marked below."),
         code="invalid",
         field_errors={
@@ -357,7 +267,7 @@ def _apply(spec, locked, actor, cleaned, notify_kind):
     locked.version += 1
     locked.status_changed_at = now
     update = ["status", "version", "status_changed_at", "updated_at"]
-    note = cleaned["note"]
+    note = cleaned.get("note", "")
     target = spec.target
 
     if target == S.REMOTE_DIAGNOSIS and from_status == S.REPORTED:
@@ -396,7 +306,7 @@ def _apply(spec, locked, actor, cleaned, notify_kind):
         note = note or cleaned["work_done"]
     if from_status == S.NETWORK_TESTING:
         passed = target == S.READY_FOR_PICKUP
-        NetworkTest.objects.create(ticket=locked, passed=passed, details=cleaned["details"], engineer=actor)
+        NetworkTest.objects.create(ticket=locked, passed=passed, details=cleaned["note"], engineer=actor)
         if passed:
             RepairRequest.objects.filter(ticket=locked).update(pickup_code=_new_pickup_code(), pickup_attempts=0)
     if target == S.PICKED_UP:
@@ -410,24 +320,19 @@ def _apply(spec, locked, actor, cleaned, notify_kind):
         ticket=locked, from_status=from_status, to_status=target, actor=actor, note=note,
         is_public=spec.public, created_at=now,
     )
-    _move_terminal(spec.terminal, locked, actor)
+    _move_terminal(spec.effect, locked, actor)
     _notify(locked, event, kind=notify_kind, actor=actor)
     return event
 
 
 def _move_terminal(function_name, ticket, actor):
+    """The terminal follows its ticket (a refusal of the terminal's machine refuses the step)."""
     if not function_name:
         return
-    from terminals import services
-    from terminals.models import Terminal
-
     terminal = Terminal.objects.get(pk=ticket.terminal_id)
     if terminal.status == TERMINAL_TARGET[function_name]:
         return
-    try:
-        getattr(services, function_name)(terminal=terminal, actor=actor, note=ticket.service_order_no)
-    except services.TerminalError as exc:
-        raise TransitionError(str(exc), code="not_allowed") from exc
+    getattr(terminal_services, function_name)(terminal=terminal, actor=actor, note=ticket.service_order_no)
 
 
 # --- notifications --------------------------------------------------------------------------
@@ -498,12 +403,7 @@ def next_service_order_no(now=None):
     Must run inside the creating transaction: the day's counter row stays locked until commit,
     so concurrent creators queue up and a number is never handed out twice or reused.
     """
-    day = timezone.localdate(now or timezone.now())
-    counter, _created = ServiceOrderCounter.objects.get_or_create(day=day)
-    counter = ServiceOrderCounter.objects.select_for_update().get(pk=counter.pk)
-    counter.last_number += 1
-    counter.save(update_fields=["last_number"])
-    return f"SO{day:%Y%m%d}-{counter.last_number:04d}"
+    return next_number("SO", timezone.localdate(now or timezone.now()))
 
 
 def default_priority(fault_type):
@@ -513,14 +413,11 @@ def default_priority(fault_type):
 def create_ticket(*, terminal, actor, fault_type, symptoms, contact_window="", priority=None, source=None,
                   take=None):
     """Open a fault ticket on `terminal`; an agent logging a call also takes it (remote diagnosis)."""
-    from terminals import services
-    from terminals.models import Terminal
-
     role = role_of(actor)
     if role not in {"merchant", "agent", "admin", SYSTEM}:
-        raise TransitionError(_("Only the merchant or a customer-service agent can report a fault."), code="forbidden")
+        raise WorkflowError(_("Only the merchant or a customer-service agent can report a fault."), code="forbidden")
     if role == "merchant" and terminal.merchant_id != actor.merchant_id:
-        raise TransitionError(_("This terminal belongs to another merchant."), code="forbidden")
+        raise WorkflowError(_("This terminal belongs to another merchant."), code="forbidden")
     errors = {}
     symptoms = str(symptoms or "").strip()
     if fault_type not in FaultTicket.FaultType.values:
@@ -533,13 +430,13 @@ def create_ticket(*, terminal, actor, fault_type, symptoms, contact_window="", p
     if priority not in FaultTicket.Priority.values:
         errors["priority"] = [_("Choose one of the priorities.")]
     if errors:
-        raise TransitionError(_("Please correct the fields marked below."), code="invalid", field_errors=errors)
+        raise WorkflowError(_("Please correct the fields marked below."), code="invalid", field_errors=errors)
 
     with transaction.atomic():
         # Locking the terminal queues two reports of the same terminal: the second sees the first.
         term = Terminal.objects.select_for_update().get(pk=terminal.pk)
         if term.merchant_id is None or term.status not in (Terminal.Status.ACTIVE, Terminal.Status.FAULTY):
-            raise TransitionError(
+            raise WorkflowError(
                 _("Terminal %(serial)s is %(status)s: only a terminal in service can have a fault ticket.")
                 % {"serial": term.serial_number, "status": term.get_status_display()},
                 code="invalid", field_errors={"terminal": [_("This terminal is not in service.")]},
@@ -549,7 +446,7 @@ def create_ticket(*, terminal, actor, fault_type, symptoms, contact_window="", p
             message = _("Terminal %(serial)s already has an open ticket, %(no)s: follow that one.") % {
                 "serial": term.serial_number, "no": existing.service_order_no,
             }
-            raise TransitionError(message, code="invalid", field_errors={"terminal": [message]})
+            raise WorkflowError(message, code="invalid", field_errors={"terminal": [message]})
         now = timezone.now()
         is_agent = role in {"agent", "admin"}
         try:
@@ -568,12 +465,12 @@ def create_ticket(*, terminal, actor, fault_type, symptoms, contact_window="", p
                     status_changed_at=now,
                 )
         except IntegrityError as exc:
-            raise TransitionError(_("This terminal already has an open ticket."), code="invalid") from exc
+            raise WorkflowError(_("This terminal already has an open ticket."), code="invalid") from exc
         event = TicketEvent.objects.create(
             ticket=ticket, from_status="", to_status=S.REPORTED, actor=actor, is_public=True, created_at=now,
         )
         if term.status == Terminal.Status.ACTIVE:
-            services.mark_faulty(terminal=term, actor=actor, note=ticket.service_order_no)
+            terminal_services.mark_faulty(terminal=term, actor=actor, note=ticket.service_order_no)
         _notify(ticket, event, kind="ticket.status", actor=actor)
         if is_agent and take is not False:
             ticket_transition(ticket=ticket, to=S.REMOTE_DIAGNOSIS, actor=actor)
@@ -587,12 +484,12 @@ def reissue_pickup_code(*, ticket, actor):
     """A new pickup code (after the merchant's documents were checked), e.g. once the old one locked."""
     with transaction.atomic():
         locked = _lock(ticket)
-        spec = TABLE[(S.READY_FOR_PICKUP, S.PICKED_UP)]
+        spec = MACHINE.transition(S.READY_FOR_PICKUP, S.PICKED_UP)
         if locked.status != S.READY_FOR_PICKUP:
-            raise TransitionError(_("A pickup code exists only while the terminal is ready for pickup."))
-        refusal = _refusal(spec, locked, actor)
+            raise WorkflowError(_("A pickup code exists only while the terminal is ready for pickup."))
+        refusal = MACHINE.refusal(spec, locked, actor)
         if refusal:
-            raise TransitionError(refusal, code="forbidden")
+            raise WorkflowError(refusal, code="forbidden")
         RepairRequest.objects.filter(ticket=locked).update(pickup_code=_new_pickup_code(), pickup_attempts=0)
         locked.version += 1
         locked.save(update_fields=["version", "updated_at"])
@@ -609,9 +506,9 @@ def add_comment(*, ticket, author, body, is_public=True):
     """A comment on the ticket; a merchant's comments are always public."""
     body = str(body or "").strip()
     if not body:
-        raise TransitionError(_("Write a comment first."), code="invalid", field_errors={"body": [_("Write a comment first.")]})
+        raise WorkflowError(_("Write a comment first."), code="invalid", field_errors={"body": [_("Write a comment first.")]})
     if len(body) > NOTE_MAX:
-        raise TransitionError(_("At most %(n)s characters.") % {"n": NOTE_MAX}, code="invalid")
+        raise WorkflowError(_("At most %(n)s characters.") % {"n": NOTE_MAX}, code="invalid")
     if not author.is_staff_role:
         is_public = True
     with transaction.atomic():
@@ -639,6 +536,35 @@ def add_attachment(*, ticket, uploaded, content_type, actor, is_public=True):
     )
 
 
+def can_rate(ticket, user):
+    """Whether `user` may rate the repair of `ticket` (its own merchant, once it is over)."""
+    return bool(
+        user.is_authenticated and user.is_merchant and user.merchant_id == ticket.merchant_id
+        and ticket.status in FaultTicket.RATABLE_STATUSES
+    )
+
+
+def rate_ticket(*, ticket, actor, rating, comment=""):
+    """Record the merchant's 1–5 rating of a finished repair (once per ticket)."""
+    if not (actor.is_merchant and actor.merchant_id == ticket.merchant_id):
+        raise WorkflowError(_("Only the merchant of this ticket can rate the repair."), code="forbidden")
+    if not 1 <= int(rating) <= 5:
+        raise WorkflowError.invalid({"rating": [_("Choose a rating from 1 to 5.")]}, _("Choose a rating from 1 to 5."))
+    with transaction.atomic():
+        locked = FaultTicket.objects.select_for_update().get(pk=ticket.pk)
+        if locked.status not in FaultTicket.RATABLE_STATUSES:
+            raise WorkflowError(_("The repair can be rated once it is finished."), code="not_allowed")
+        if Satisfaction.objects.filter(ticket=locked).exists():
+            raise WorkflowError(_("This repair has already been rated."), code="not_allowed")
+        try:
+            with transaction.atomic():
+                return Satisfaction.objects.create(
+                    ticket=locked, rating=int(rating), comment=(comment or "").strip(), rated_by=actor
+                )
+        except IntegrityError as exc:  # a second tab won the race
+            raise WorkflowError(_("This repair has already been rated."), code="not_allowed") from exc
+
+
 def auto_close_due_tickets(now=None):
     """Close tickets left resolved remotely or picked up for AUTO_CLOSE_DAYS; returns how many."""
     now = now or timezone.now()
@@ -653,7 +579,7 @@ def auto_close_due_tickets(now=None):
                 ticket=FaultTicket(pk=pk), to=S.CLOSED, actor=None, version=version,
                 notify_kind="ticket.auto_closed",
             )
-        except TransitionError:
+        except WorkflowError:
             continue  # someone acted on it meanwhile
         closed += 1
     return closed

@@ -19,9 +19,9 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
+from portal.core.workflow import WorkflowError
 from terminals import selectors, services
 from terminals.models import Deregistration, Terminal
-from terminals.services import TerminalError
 
 
 class TerminalAPIFilter(django_filters.FilterSet):
@@ -167,7 +167,7 @@ class TerminalViewSet(viewsets.ReadOnlyModelViewSet):
                 date=data.get("date") or timezone.localdate(),
                 actor=request.user,
             )
-        except TerminalError as exc:
+        except WorkflowError as exc:
             if exc.code == "invalid":
                 return Response(exc.field_errors or {"detail": exc.message}, status=status.HTTP_400_BAD_REQUEST)
             return Response({"detail": exc.message}, status=status.HTTP_409_CONFLICT)

@@ -1,6 +1,5 @@
 """POS terminals, their timeline, care records and deregistration."""
 
-import uuid
 from datetime import timedelta
 
 from django.conf import settings
@@ -12,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portal.accounts.models import MerchantOwnedQuerySet
+from portal.core.uploads import UploadTo
 
 validate_tid = RegexValidator(
     r"^[A-Za-z0-9]{8}$", _("A UnionPay terminal ID (TID) has exactly 8 letters or digits.")
@@ -315,12 +315,6 @@ class MaintenanceRecord(models.Model):
         return f"{self.get_kind_display()} {self.done_at:%Y-%m-%d}"
 
 
-def import_file_path(instance, filename):
-    # Never the uploader's name on disk; the original name is kept in the row.
-    ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else "csv"
-    return f"terminal-imports/{timezone.now():%Y/%m}/{uuid.uuid4().hex}.{ext}"
-
-
 class ImportJobQuerySet(models.QuerySet):
     def visible_to(self, user):
         """Inventory imports are staff business; merchants never see them."""
@@ -342,7 +336,7 @@ class ImportJob(models.Model):
         CSV = "csv", "CSV"
         XLSX = "xlsx", "XLSX"
 
-    file = models.FileField(_("file"), upload_to=import_file_path)
+    file = models.FileField(_("file"), upload_to=UploadTo("terminal-imports"))
     original_name = models.CharField(_("file name"), max_length=255)
     format = models.CharField(_("format"), max_length=8, choices=Format.choices)
     size = models.PositiveIntegerField(_("size"))

@@ -3,6 +3,7 @@
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 
 from terminals.models import (
@@ -173,3 +174,23 @@ def detail_source(name):
         return func
 
     return register
+
+
+# --- for the dashboards and the search (insights reads terminals only through these) --------
+
+
+def status_counts(user):
+    """{status: count} of the terminals `user` may see (one GROUP BY)."""
+    return dict(Terminal.objects.visible_to(user).values_list("status").annotate(n=Count("pk")).order_by())
+
+
+def status_labels():
+    return dict(Terminal.Status.choices)
+
+
+def find_terminals(user, q, limit):
+    """Terminals whose serial, tag, TID or MID is exactly `q` (as typed or upper-case)."""
+    variants = {q, q.upper()}
+    match = Q(serial_number__in=variants) | Q(tag_number__in=variants) | Q(tid__in=variants) | Q(mid__in=variants)
+    qs = Terminal.objects.visible_to(user).filter(match).select_related("merchant")
+    return list(qs.order_by("serial_number")[:limit])

@@ -1,5 +1,6 @@
 """Every write that changes a terminal's life. Each status change locks the row, checks the
-transition table, saves, and writes a TerminalEvent in the same transaction."""
+state machine (MACHINE, in the workflow core's shape), saves, and writes a TerminalEvent in the
+same transaction. A refusal is a portal.core.workflow.WorkflowError and changes nothing."""
 
 from datetime import timedelta
 
@@ -7,7 +8,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from portal.accounts.models import REVIEWER_ROLES, Role
+from portal.core.workflow import SYSTEM, StateMachine, Transition, WorkflowError
 from terminals import tasks
 from terminals.models import (
     Deregistration,
@@ -20,65 +24,57 @@ from terminals.models import (
 )
 
 S = Terminal.Status
+# Who manages the inventory (issue, activate, restock, deregister, import): reviewers and admins.
+MANAGERS = frozenset(REVIEWER_ROLES)
+# The moves that follow a fault ticket are made by whoever makes the ticket's step (the repairs
+# workflow decides who may): any signed-in role, or the portal itself.
+FOLLOWS_A_TICKET = frozenset({*Role.values, SYSTEM})
 
-# The terminal's life, declared once: (from, to) pairs that any domain function may make.
-TRANSITIONS = {
-    S.IN_STOCK: {S.PENDING_ACTIVATION, S.DEREGISTERED, S.DESTROYED},
-    S.PENDING_ACTIVATION: {S.ACTIVE, S.IN_STOCK},
-    S.ACTIVE: {S.FAULTY, S.RETIRED, S.DEREGISTERED, S.DESTROYED},
-    S.FAULTY: {S.ACTIVE, S.IN_REPAIR, S.RETIRED},
-    S.IN_REPAIR: {S.ACTIVE, S.FAULTY, S.RETIRED},
-    S.RETIRED: {S.DEREGISTERED, S.DESTROYED},
-    S.DEREGISTERED: {S.IN_STOCK},
-    S.DESTROYED: set(),
-}
+
+def _t(sources, target, roles, label):
+    return Transition(sources=tuple(sources), target=target, roles=roles, label=label)
+
+
+# The terminal's life, declared once (DESIGN.md "Fault ticket states", the terminal's status).
+MACHINE = StateMachine(
+    states=S,
+    transitions=[
+        _t([S.IN_STOCK], S.PENDING_ACTIVATION, MANAGERS, gettext_lazy("Issue to a merchant")),
+        _t([S.PENDING_ACTIVATION], S.ACTIVE, MANAGERS, gettext_lazy("Activate")),
+        _t([S.PENDING_ACTIVATION, S.DEREGISTERED], S.IN_STOCK, MANAGERS, gettext_lazy("Return to stock")),
+        _t([S.ACTIVE, S.IN_REPAIR], S.FAULTY, FOLLOWS_A_TICKET, gettext_lazy("Faulty")),
+        _t([S.FAULTY], S.IN_REPAIR, FOLLOWS_A_TICKET, gettext_lazy("In repair")),
+        _t([S.FAULTY, S.IN_REPAIR], S.ACTIVE, FOLLOWS_A_TICKET, gettext_lazy("Working again")),
+        _t([S.ACTIVE, S.FAULTY, S.IN_REPAIR], S.RETIRED, FOLLOWS_A_TICKET, gettext_lazy("Retire")),
+        _t([S.IN_STOCK, S.ACTIVE, S.RETIRED], S.DEREGISTERED, MANAGERS, gettext_lazy("Deregister")),
+        _t([S.IN_STOCK, S.ACTIVE, S.RETIRED], S.DESTROYED, MANAGERS, gettext_lazy("Destroy")),
+    ],
+    fields={},
+    describe=lambda terminal: _("Terminal %(serial)s") % {"serial": terminal.serial_number},
+)
 
 # A second identical maintenance click within this window is the same record (double submit).
 MAINTENANCE_DEDUP_WINDOW = timedelta(minutes=1)
 
 
-class TerminalError(Exception):
-    """A refused change to a terminal; the message is for the user.
-
-    `code` is "not_allowed" (the state does not allow it now, HTTP 409) or "invalid" (bad input,
-    HTTP 400, with `field_errors`)."""
-
-    def __init__(self, message, *, code="not_allowed", field_errors=None):
-        super().__init__(message)
-        self.message = str(message)
-        self.code = code
-        self.field_errors = field_errors or {}
-
-
 def can_manage(user):
     """Staff who manage the inventory: issue, activate, restock, deregister, import."""
-    return bool(user and user.is_authenticated and (user.is_reviewer or user.is_admin_role))
+    return bool(user and user.is_authenticated and user.is_reviewer_or_admin)
 
 
-def allowed_transitions(terminal):
-    return TRANSITIONS[S(terminal.status)]
+def allowed_targets(terminal):
+    """The statuses the terminal can move to from its current one."""
+    return {t.target for t in MACHINE.leaving(terminal.status)}
 
 
 def _lock(terminal):
     return Terminal.objects.select_for_update().get(pk=terminal.pk)
 
 
-def _refuse(locked, to):
-    raise TerminalError(
-        _("Terminal %(serial)s is %(status)s and cannot become %(to)s.")
-        % {
-            "serial": locked.serial_number,
-            "status": locked.get_status_display(),
-            "to": S(to).label,
-        }
-    )
-
-
 def _move(terminal, to, *, actor, note="", locked=None, **changes):
-    """Lock, check the table, apply `changes`, save and write the event. Returns the fresh row."""
+    """Lock, check the machine, apply `changes`, save and write the event. Returns the fresh row."""
     locked = locked or _lock(terminal)
-    if to not in TRANSITIONS[locked.status]:
-        _refuse(locked, to)
+    MACHINE.check(locked, to, actor)
     from_status = locked.status
     locked.status = to
     for field, value in changes.items():
@@ -107,7 +103,7 @@ def _check_ids(tid, mid):
             except ValidationError as exc:
                 errors[field] = exc.messages
     if errors:
-        raise TerminalError(
+        raise WorkflowError(
             " ".join(m for ms in errors.values() for m in ms), code="invalid", field_errors=errors
         )
 
@@ -128,7 +124,7 @@ def register_terminal(
     try:
         terminal.full_clean()
     except ValidationError as exc:
-        raise TerminalError(
+        raise WorkflowError(
             " ".join(exc.messages), code="invalid", field_errors=exc.message_dict
         ) from exc
     terminal.save()
@@ -153,7 +149,7 @@ def issue_to_merchant(*, terminal, merchant, actor, note="", home_branch=None):
     """Assign a stock terminal to a merchant (pending activation). No cross-use: only from stock."""
     locked = _lock(terminal)
     if locked.status != S.IN_STOCK or (locked.merchant_id and locked.merchant_id != merchant.pk):
-        raise TerminalError(
+        raise WorkflowError(
             _("Terminal %(serial)s is not in stock: a terminal belongs to one merchant and can be "
               "issued to another only after deregistration and re-issue by staff.")
             % {"serial": locked.serial_number}
@@ -232,14 +228,14 @@ def deregister(*, terminal, method, certificate_number, witness, date, actor, no
     if date and date > timezone.localdate():
         field_errors["date"] = [_("The date cannot be in the future.")]
     if field_errors:
-        raise TerminalError(
+        raise WorkflowError(
             " ".join(m for ms in field_errors.values() for m in ms), code="invalid", field_errors=field_errors
         )
     date = date or timezone.localdate()
     locked = _lock(terminal)
     to = S.DESTROYED if method == Deregistration.Method.DESTROYED else S.DEREGISTERED
-    if to not in TRANSITIONS[locked.status]:
-        raise TerminalError(
+    if MACHINE.transition(locked.status, to) is None:
+        raise WorkflowError(
             _("Terminal %(serial)s is %(status)s and cannot be deregistered now.")
             % {"serial": locked.serial_number, "status": locked.get_status_display()}
         )
@@ -274,10 +270,10 @@ def can_log_maintenance(terminal, user):
 def log_maintenance(*, terminal, kind, actor, note="", done_at=None):
     """Record a cleaning, paper-roll change or inspection. A repeated click is not a new record."""
     if kind not in MaintenanceRecord.Kind.values:
-        raise TerminalError(_("Unknown kind of maintenance."), code="invalid")
+        raise WorkflowError(_("Unknown kind of maintenance."), code="invalid")
     locked = _lock(terminal)
     if not can_log_maintenance(locked, actor):
-        raise TerminalError(
+        raise WorkflowError(
             _("Maintenance cannot be recorded for terminal %(serial)s while it is %(status)s.")
             % {"serial": locked.serial_number, "status": locked.get_status_display()}
         )

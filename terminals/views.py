@@ -1,18 +1,17 @@
 """Terminal pages: a merchant's own terminals, the staff registry, lifecycle actions, imports."""
 
-import csv
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from portal.accounts.roles import reviewer_required, staff_required
+from portal.core.exports import csv_response, streaming_csv_response
 from portal.core.pagination import paginate, querystring_without_page
-from portal.core.roles import role_required, staff_required
+from portal.core.workflow import WorkflowError
 from terminals import imports, selectors, services
 from terminals.forms import (
     ActivateForm,
@@ -23,9 +22,8 @@ from terminals.forms import (
     TerminalFilter,
 )
 from terminals.models import MaintenanceRecord, Terminal
-from terminals.services import TerminalError
 
-manager_required = role_required("reviewer", "admin")
+manager_required = reviewer_required
 
 
 def _terminal(request, serial_number):
@@ -55,11 +53,6 @@ def terminal_list(request):
     )
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
 EXPORT_HEADER = (
     "serial_number", "tag_number", "model", "manufacturer", "channel", "merchant", "home_branch",
     "tid", "mid", "merchant_name", "status", "activated_on", "retired_on",
@@ -70,24 +63,14 @@ EXPORT_HEADER = (
 def terminal_export(request):
     """The filtered list as CSV, streamed row by row (column names as the import reads them)."""
     filterset = TerminalFilter(request.GET or None, queryset=selectors.terminals_for(request.user))
-    writer = csv.writer(_Echo())
-
-    def rows():
-        yield "\ufeff" + writer.writerow(EXPORT_HEADER)  # the BOM makes Excel read UTF-8
-        for row in selectors.export_rows(filterset.qs):
-            yield writer.writerow(["" if v is None else v for v in row])
-
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    response["Content-Disposition"] = f'attachment; filename="terminals-{stamp}.csv"'
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return streaming_csv_response(f"terminals-{stamp}.csv", EXPORT_HEADER, selectors.export_rows(filterset.qs))
 
 
 def _render_detail(request, terminal, status=200, **forms):
     user = request.user
     can_manage = services.can_manage(user)
-    allowed = services.allowed_transitions(terminal)
+    allowed = services.allowed_targets(terminal)
     context = {
         "terminal": terminal,
         "timeline": selectors.terminal_timeline(terminal, user),
@@ -126,7 +109,7 @@ def log_maintenance(request, serial_number):
         return redirect(terminal)
     try:
         record = services.log_maintenance(terminal=terminal, kind=form.cleaned_data["kind"], actor=request.user)
-    except TerminalError as exc:
+    except WorkflowError as exc:
         messages.error(request, exc.message)
     else:
         messages.success(
@@ -151,7 +134,7 @@ def issue(request, serial_number):
                 note=form.cleaned_data["note"],
                 actor=request.user,
             )
-        except TerminalError as exc:
+        except WorkflowError as exc:
             form.add_error(None, exc.message)
         else:
             messages.success(
@@ -171,7 +154,7 @@ def activate(request, serial_number):
     if form.is_valid():
         try:
             services.activate(terminal=terminal, actor=request.user, **form.cleaned_data)
-        except TerminalError as exc:
+        except WorkflowError as exc:
             form.add_error(None, exc.message)
         else:
             messages.success(request, _("Terminal %(serial)s is active.") % {"serial": terminal.serial_number})
@@ -185,7 +168,7 @@ def restock(request, serial_number):
     terminal = _terminal(request, serial_number)
     try:
         services.return_to_stock(terminal=terminal, actor=request.user, note=request.POST.get("note", "")[:300])
-    except TerminalError as exc:
+    except WorkflowError as exc:
         messages.error(request, exc.message)
     else:
         messages.success(request, _("Terminal %(serial)s is back in stock.") % {"serial": terminal.serial_number})
@@ -210,7 +193,7 @@ def deregister(request, serial_number):
                     date=data["date"],
                     actor=request.user,
                 )
-            except TerminalError as exc:
+            except WorkflowError as exc:
                 messages.error(request, exc.message)
                 return redirect(terminal)
             messages.success(
@@ -273,6 +256,4 @@ def _report(request, job):
 
 @manager_required
 def import_template(request):
-    response = HttpResponse(imports.template_csv(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="terminal-import-template.csv"'
-    return response
+    return csv_response("terminal-import-template.csv", imports.COLUMNS, imports.TEMPLATE_ROWS)

@@ -182,3 +182,13 @@ def _sms_outbox(settings):
 @pytest.fixture
 def sms_outbox(_sms_outbox):
     return _sms_outbox
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with an empty cache (rate limits, cached fragments and reports live there)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

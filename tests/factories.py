@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from portal.accounts.models import Branch, Channel, Merchant, Role, User
 from portal.accounts.validators import uscc_check_character
+from terminals.models import Terminal, TerminalEvent
 
 PASSWORD = "test-pass-2026"
 _codes = itertools.count(1)
@@ -90,3 +91,35 @@ class AdminFactory(UserFactory):
     role = Role.ADMIN
     is_staff = True
     is_superuser = True
+
+
+# --- terminals: one factory, used by every test package -------------------------------------
+# `TerminalFactory()` is in stock; `ActiveTerminalFactory(merchant=m)` is issued and active (made
+# directly, with its registration event, for speed).
+
+
+class TerminalFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Terminal
+        skip_postgeneration_save = True
+
+    serial_number = factory.Sequence(lambda n: f"SN{n:08d}")
+    tag_number = factory.Sequence(lambda n: f"TAG-{n:06d}")
+    model = "PAX A920"
+    manufacturer = "PAX"
+    channel = factory.SubFactory(ChannelFactory, code="BANK", name="本行收单")
+
+    @factory.post_generation
+    def registered(obj, create, extracted, **kwargs):
+        if create:
+            TerminalEvent.objects.create(
+                terminal=obj, kind=TerminalEvent.Kind.CREATED, to_status=obj.status, merchant=obj.merchant
+            )
+
+
+class ActiveTerminalFactory(TerminalFactory):
+    merchant = factory.SubFactory(MerchantFactory)
+    status = Terminal.Status.ACTIVE
+    tid = factory.Sequence(lambda n: f"T{n:07d}")
+    mid = factory.Sequence(lambda n: f"{898310000000000 + n}")
+    activated_on = factory.LazyFunction(timezone.localdate)

@@ -11,7 +11,7 @@ register = template.Library()
 @register.inclusion_tag("applications/_staff_panel.html", takes_context=True)
 def review_summary(context):
     user = context["request"].user
-    if not (user.is_superuser or user.role in ("reviewer", "admin")):
+    if not user.is_reviewer_or_admin:
         return {"show": False}
     counts = selectors.queue_counts(user)
     return {

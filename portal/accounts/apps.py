@@ -6,3 +6,10 @@ class AccountsConfig(AppConfig):
     name = "portal.accounts"
     label = "accounts"
     verbose_name = _("Accounts and organisations")
+
+    def ready(self):
+        from portal.accounts.models import STAFF_ROLES, Role
+        from portal.core import nav
+
+        nav.register("accounts:merchants", _("Merchants"), "shop", STAFF_ROLES, position=10)
+        nav.register("accounts:branches", _("Branches"), "building", Role.values, position=15)

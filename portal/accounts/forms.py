@@ -5,7 +5,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
 from portal.accounts.models import MerchantDocument, User
-from portal.core.files import DOCUMENT_TYPES, check_upload
+from portal.core.uploads import DOCUMENT_TYPES, check_upload
 
 
 class LoginForm(AuthenticationForm):

@@ -1,6 +1,5 @@
 """People and organisations: users with a role, merchants, branches, channels, merchant documents."""
 
-import uuid
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
@@ -9,6 +8,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from portal.accounts.validators import validate_phone, validate_uscc
+from portal.core.uploads import UploadTo
 
 
 class Role(models.TextChoices):
@@ -20,6 +20,8 @@ class Role(models.TextChoices):
 
 
 STAFF_ROLES = (Role.AGENT, Role.ENGINEER, Role.REVIEWER, Role.ADMIN)
+# Who reviews applications and manages the terminal inventory, the reports and the delivery log.
+REVIEWER_ROLES = (Role.REVIEWER, Role.ADMIN)
 
 
 class UserQuerySet(models.QuerySet):
@@ -97,6 +99,11 @@ class User(AbstractUser):
     @property
     def is_admin_role(self):
         return self.role == Role.ADMIN or self.is_superuser
+
+    @property
+    def is_reviewer_or_admin(self):
+        """Reviews applications, manages the terminal inventory, reads reports and the delivery log."""
+        return self.role in REVIEWER_ROLES or self.is_superuser
 
     @property
     def is_staff_role(self):
@@ -224,12 +231,6 @@ class Channel(models.Model):
         return self.name
 
 
-def merchant_document_path(instance, filename):
-    # The stored name never reuses the uploader's file name: no path tricks, no collisions.
-    ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
-    return f"merchant-docs/{instance.merchant_id}/{uuid.uuid4().hex}.{ext}"
-
-
 class MerchantDocumentQuerySet(MerchantOwnedQuerySet):
     pass
 
@@ -246,7 +247,7 @@ class MerchantDocument(models.Model):
         Merchant, on_delete=models.CASCADE, related_name="documents", verbose_name=_("merchant")
     )
     kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
-    file = models.FileField(_("file"), upload_to=merchant_document_path)
+    file = models.FileField(_("file"), upload_to=UploadTo("merchant-docs", owner="merchant_id"))
     content_type = models.CharField(max_length=100)
     original_name = models.CharField(_("file name"), max_length=255)
     size = models.PositiveIntegerField(_("size"))

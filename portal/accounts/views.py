@@ -11,8 +11,8 @@ from django.views.decorators.http import require_POST
 from portal.accounts import selectors, services
 from portal.accounts.forms import MerchantDocumentForm, MerchantSearchForm, ProfileForm
 from portal.accounts.models import Merchant, MerchantDocument
+from portal.accounts.roles import staff_required
 from portal.core.pagination import paginate, querystring_without_page
-from portal.core.roles import staff_required
 
 
 @staff_required

@@ -1,43 +1,36 @@
-"""The role-aware navigation: one table, read by the layout.
+"""The role-aware navigation of the layout: a registry each app adds its sections to.
 
-Each entry: (url name, label, Bootstrap icon, roles that see it). Apps add their entries here.
+An app registers its entries from its AppConfig.ready(): (url name, label, Bootstrap icon, the
+roles that see it, position); the layout shows them by position.
 """
 
-from django.urls import NoReverseMatch, reverse
-from django.utils.translation import gettext_lazy as _
+from dataclasses import dataclass
 
-ALL = ("merchant", "agent", "engineer", "reviewer", "admin")
-STAFF = ("agent", "engineer", "reviewer", "admin")
+from django.urls import reverse
 
-NAV = [
-    ("home", _("Home"), "house", ALL),
-    ("accounts:merchants", _("Merchants"), "shop", STAFF),
-    ("accounts:branches", _("Branches"), "building", ALL),
-    ("terminals:mine", _("My terminals"), "credit-card", ("merchant",)),
-    ("terminals:list", _("Terminals"), "credit-card-2-front", STAFF),
-    ("terminals:import", _("Import"), "upload", ("reviewer", "admin")),
-    ("tickets:list", _("Fault tickets"), "tools", ALL),
-    ("tickets:log_call", _("Log a call"), "telephone-inbound", ("agent", "admin")),
-    ("applications:list", _("Applications"), "file-earmark-plus", ("merchant",)),
-    ("applications:queue", _("Review queue"), "clipboard-check", ("reviewer", "admin")),
-    ("insights:search", _("Search"), "search", STAFF),
-    ("insights:reports", _("Reports"), "bar-chart-line", ("reviewer", "admin")),
-    ("notifications:inbox", _("Notifications"), "bell", ALL),
-    ("notifications:log", _("Delivery log"), "send-check", ("reviewer", "admin")),
-]
+from portal.core.workflow import role_of
+
+
+@dataclass(frozen=True)
+class Entry:
+    name: str
+    label: str
+    icon: str
+    roles: tuple
+    position: int
+
+
+NAV = {}
+
+
+def register(name, label, icon, roles, *, position):
+    """Show the page `name` (a url name) in the navigation to `roles`, at `position`."""
+    NAV[name] = Entry(name, label, icon, tuple(roles), position)
 
 
 def nav_for(user):
     if not user.is_authenticated:
         return []
-    role = "admin" if user.is_superuser else user.role
-    items = []
-    for name, label, icon, roles in NAV:
-        if role not in roles:
-            continue
-        try:
-            url = reverse(name)
-        except NoReverseMatch:
-            continue
-        items.append({"name": name, "url": url, "label": label, "icon": icon})
-    return items
+    role = role_of(user)
+    entries = sorted((e for e in NAV.values() if role in e.roles), key=lambda e: e.position)
+    return [{"name": e.name, "url": reverse(e.name), "label": e.label, "icon": e.icon} for e in entries]

@@ -1,7 +1,11 @@
 import redis
 from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.http import JsonResponse
+from django.shortcuts import redirect
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -49,3 +53,49 @@ def bench_floor(request):
     from django.http import HttpResponse
 
     return HttpResponse(b"ok", content_type="text/plain")
+
+
+# --- the one way a page answers a refused workflow step ------------------------------------
+
+
+def nothing_changed(message):
+    return _("%(message)s Nothing was changed.") % {"message": message}
+
+
+def bind_errors(form, exc):
+    """Put a WorkflowError's field errors on the form's fields (the rest on the form itself)."""
+    for field, errors in exc.field_errors.items():
+        for error in errors:
+            form.add_error(field if field in form.fields else None, error)
+    if not exc.field_errors:
+        form.add_error(None, exc.message)
+
+
+def show_invalid(request, form, exc):
+    """A step refused for its input, shown with the form again (the view answers 400): each
+    field's errors on its field; errors about the object rather than a field (documents missing,
+    no deregistration record) as messages at the top of the page; then what to do."""
+    on_form = False
+    for field, errors in exc.field_errors.items():
+        for error in errors:
+            if field in form.fields:
+                form.add_error(field, error)
+                on_form = True
+            else:
+                messages.error(request, nothing_changed(error))
+    if on_form or not exc.field_errors:
+        messages.error(request, nothing_changed(_("Please correct the fields marked below.")))
+
+
+def refused(request, exc, redirect_to):
+    """A refused step that no form can correct: not allowed now or stale → the object's page
+    again with the reason and "Nothing was changed."; forbidden → 403 with the reason. (Field
+    errors are shown by re-rendering the bound form with status 400: see bind_errors.)"""
+    if exc.code == "forbidden":
+        raise PermissionDenied(nothing_changed(exc.message))
+    messages.error(request, nothing_changed(exc.message))
+    for field_errors in exc.field_errors.values():
+        for error in field_errors:
+            if error != exc.message:
+                messages.error(request, error)
+    return redirect(redirect_to)

@@ -2,7 +2,7 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import repairs.models
+import portal.core.uploads
 from django.conf import settings
 from django.db import migrations, models
 
@@ -100,7 +100,7 @@ class Migration(migrations.Migration):
             name='TicketAttachment',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('file', models.FileField(upload_to=repairs.models.attachment_path)),
+                ('file', models.FileField(upload_to=portal.core.uploads.UploadTo('ticket-files', owner='ticket_id'))),
                 ('content_type', models.CharField(max_length=100)),
                 ('original_name', models.CharField(max_length=255, verbose_name='file name')),
                 ('size', models.PositiveIntegerField(verbose_name='size')),

@@ -1,10 +1,21 @@
-"""Template helpers of the ticket pages and the dashboard cards."""
+"""Template helpers of the ticket pages and the dashboard cards.
+
+    {% tracking_qr ticket %}          QR code of the ticket's /track/ link (printable receipts)
+    {% ticket_stepper ticket %}       remote diagnosis → branch → test → pickup / replacement
+    {% satisfaction_panel ticket %}   the merchant's 1–5 rating form, or the rating given
+"""
 
 from django import template
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
 
 from portal.core.fragments import render_rows
 from repairs import selectors
-from repairs.models import FaultTicket
+from repairs.forms import SatisfactionForm
+from repairs.models import FaultTicket, Satisfaction
+from repairs.qr import qr_svg, tracking_url
+from repairs.stages import ticket_steps
+from repairs.workflow import can_rate
 
 register = template.Library()
 
@@ -98,3 +109,38 @@ def _timeline_values(item):
 def timeline_items(timeline):
     """A ticket's timeline entries, each rendered once per content and then served from the cache."""
     return render_rows("repairs/_timeline_item.html", timeline, _timeline_values, name="item")
+
+
+@register.simple_tag(takes_context=True)
+def tracking_qr(context, ticket, scale=3):
+    """An inline SVG QR code of the public tracking link, with the link printed under it."""
+    url = tracking_url(context.get("request"), ticket)
+    svg = qr_svg(url, title=_("Track service order %(no)s") % {"no": ticket.service_order_no}, scale=scale)
+    return format_html(
+        '<figure class="tracking-qr-figure text-center mb-0" data-testid="tracking-qr">{}'
+        '<figcaption class="small">{}<br><span class="font-monospace text-break">{}</span></figcaption></figure>',
+        svg,
+        _("Scan to follow this repair"),
+        url,
+    )
+
+
+@register.inclusion_tag("repairs/_stepper.html")
+def ticket_stepper(ticket, previous_status=None):
+    return {"steps": ticket_steps(ticket.status, previous_status)}
+
+
+@register.inclusion_tag("repairs/_satisfaction.html", takes_context=True)
+def satisfaction_panel(context, ticket):
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    rating = Satisfaction.objects.filter(ticket_id=ticket.pk).first()
+    return {
+        "ticket": ticket,
+        "rating": rating,
+        "can_rate": rating is None and user is not None and can_rate(ticket, user),
+        "form": SatisfactionForm(),
+        "error": context.get("error", ""),
+        "request": request,
+        "csrf_token": context.get("csrf_token"),
+    }

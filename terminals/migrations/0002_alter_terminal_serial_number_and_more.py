@@ -2,7 +2,7 @@
 
 import django.core.validators
 import django.db.models.deletion
-import terminals.models
+import portal.core.uploads
 from django.conf import settings
 from django.db import migrations, models
 
@@ -29,7 +29,7 @@ class Migration(migrations.Migration):
             name='ImportJob',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('file', models.FileField(upload_to=terminals.models.import_file_path, verbose_name='file')),
+                ('file', models.FileField(upload_to=portal.core.uploads.UploadTo('terminal-imports'), verbose_name='file')),
                 ('original_name', models.CharField(max_length=255, verbose_name='file name')),
                 ('format', models.CharField(choices=[('csv', 'CSV'), ('xlsx', 'XLSX')], max_length=8, verbose_name='format')),
                 ('size', models.PositiveIntegerField(verbose_name='size')),

@@ -8,8 +8,8 @@ from django.urls import reverse
 
 from applications import selectors, workflow
 from applications.models import DepositAccount, MonthlyVolume, add_months
-from applications.workflow import ApplicationError
 from notifications.models import Notification
+from portal.core.workflow import WorkflowError
 
 pytestmark = pytest.mark.django_db
 
@@ -93,7 +93,7 @@ def test_it_lets_staff_record_volumes_on_the_page(deposit_app, reviewer_client):
 
 
 def test_only_staff_record_volumes(deposit_app, merchant_user, merchant_client):
-    with pytest.raises(ApplicationError) as exc:
+    with pytest.raises(WorkflowError) as exc:
         _record(deposit_app, merchant_user, deposit_app.activated_on, "1")
     assert exc.value.code == "forbidden"
     response = merchant_client.post(reverse("applications:volume", args=[deposit_app.number]), {})
@@ -122,5 +122,5 @@ def test_the_reviewer_records_the_refund_once_the_target_is_reached(deposit_app,
     client.post(url)
     account = DepositAccount.objects.get(pk=deposit_app.deposit.pk)
     assert account.refunded and account.refunded_at is not None
-    with pytest.raises(ApplicationError):
+    with pytest.raises(WorkflowError):
         workflow.refund_deposit(application=deposit_app, actor=reviewer)

@@ -131,12 +131,12 @@ def test_documents_are_frozen_after_the_review(merchant_client, make_app):
 
 def test_only_the_current_file_of_a_kind_is_judged(make_app, merchant_user, reviewer):
     from applications import workflow
-    from applications.workflow import ApplicationError
+    from portal.core.workflow import WorkflowError
 
     app = make_app("under_review")
     old = app.documents.get(kind="business_licence")
     workflow.add_document(application=app, kind="business_licence", uploaded=f.pdf("new.pdf"),
                           content_type="application/pdf", actor=merchant_user)
-    with pytest.raises(ApplicationError) as exc:
+    with pytest.raises(WorkflowError) as exc:
         workflow.judge_document(document=old, verdict="verified", actor=reviewer)
     assert exc.value.code == "not_allowed"

@@ -3,8 +3,9 @@
 import pytest
 from django.urls import reverse
 
-from applications.workflow import ApplicationError, application_transition
+from applications.workflow import application_transition
 from notifications.models import Notification
+from portal.core.workflow import WorkflowError
 from tests.applications import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -36,7 +37,7 @@ def test_it_tells_the_reviewer_in_charge_when_the_merchant_acts(make_app, mercha
 def test_a_refused_transition_notifies_nobody(make_app, merchant_user):
     app = make_app("submitted")
     before = Notification.objects.count()
-    with pytest.raises(ApplicationError):
+    with pytest.raises(WorkflowError):
         application_transition(application=app, to="approved", actor=merchant_user)
     assert Notification.objects.count() == before
 

@@ -6,7 +6,9 @@ import pytest
 from django.db import connection
 
 from applications import workflow
-from applications.models import Application, ApplicationCounter
+from applications.models import Application
+from portal.core.models import DailyCounter
+from portal.core.numbering import next_number
 from tests.conftest import requires_postgres
 from tests.factories import ChannelFactory, MerchantUserFactory
 
@@ -38,13 +40,16 @@ def test_it_never_gives_two_applications_the_same_number_under_concurrency():
     numbers = sorted(Application.objects.values_list("number", flat=True))
     assert len(numbers) == len(set(numbers)) == len(users)
     assert [int(n[-4:]) for n in numbers] == list(range(1, len(users) + 1))
-    assert ApplicationCounter.objects.get().last_number == len(users)
+    assert DailyCounter.objects.get(series="AP").last_number == len(users)
 
 
 @pytest.mark.django_db
 def test_it_starts_each_day_at_one():
     from datetime import date
 
-    assert workflow.next_number(date(2026, 11, 24)) == "AP20261124-0001"
-    assert workflow.next_number(date(2026, 11, 24)) == "AP20261124-0002"
-    assert workflow.next_number(date(2026, 11, 25)) == "AP20261125-0001"
+    assert next_number("AP", date(2026, 11, 24)) == "AP20261124-0001"
+    assert next_number("AP", date(2026, 11, 24)) == "AP20261124-0002"
+    assert next_number("AP", date(2026, 11, 25)) == "AP20261125-0001"
+    # Each series counts on its own: tickets' SO numbers do not move applications' AP numbers.
+    assert next_number("SO", date(2026, 11, 24)) == "SO20261124-0001"
+    assert next_number("AP", date(2026, 11, 24)) == "AP20261124-0003"

@@ -2,7 +2,8 @@
 
 import pytest
 
-from applications.workflow import ApplicationError, application_transition
+from applications.workflow import application_transition
+from portal.core.workflow import WorkflowError
 from repairs.models import FaultTicket, TicketEvent
 from terminals.models import Terminal
 from tests.applications import factories as f
@@ -26,13 +27,13 @@ def test_it_moves_the_ticket_to_replacement_when_a_draft_is_created(merchant_use
 
 def test_it_refuses_a_replacement_for_a_ticket_that_is_not_unrepairable(merchant_user, channel, ticket):
     FaultTicket.objects.filter(pk=ticket.pk).update(status=FaultTicket.Status.REPAIRING)
-    with pytest.raises(ApplicationError) as exc:
+    with pytest.raises(WorkflowError) as exc:
         f.application(merchant_user, channel, kind="replacement", ticket=ticket)
     assert "ticket" in exc.value.field_errors
 
 
 def test_it_refuses_another_merchants_ticket(other_merchant_user, channel, ticket):
-    with pytest.raises(ApplicationError) as exc:
+    with pytest.raises(WorkflowError) as exc:
         f.application(other_merchant_user, channel, kind="replacement", ticket=ticket)
     assert "ticket" in exc.value.field_errors
     ticket.refresh_from_db()
@@ -41,14 +42,14 @@ def test_it_refuses_another_merchants_ticket(other_merchant_user, channel, ticke
 
 def test_it_refuses_a_second_replacement_for_the_same_ticket(merchant_user, channel, ticket):
     f.application(merchant_user, channel, kind="replacement", ticket=ticket)
-    with pytest.raises(ApplicationError):
+    with pytest.raises(WorkflowError):
         f.application(merchant_user, channel, kind="replacement", ticket=ticket)
 
 
 def test_it_refuses_activation_until_the_old_terminal_is_deregistered(merchant_user, reviewer, channel, ticket):
     app = f.application(merchant_user, channel, kind="replacement", ticket=ticket)
     f.advance(app, "device_assigned", merchant_user=merchant_user, reviewer=reviewer)
-    with pytest.raises(ApplicationError) as exc:
+    with pytest.raises(WorkflowError) as exc:
         application_transition(application=app, to="activated", actor=reviewer, training_notes="已培训")
     assert exc.value.code == "invalid" and "deregistration" in exc.value.field_errors
     app.refresh_from_db()
@@ -67,11 +68,11 @@ def test_it_refuses_activation_until_the_old_terminal_is_deregistered(merchant_u
 
 def test_it_deregisters_the_old_terminal_only_for_an_approved_replacement(merchant_user, reviewer, channel, ticket):
     app = f.application(merchant_user, channel, kind="replacement", ticket=ticket)
-    with pytest.raises(ApplicationError) as exc:
+    with pytest.raises(WorkflowError) as exc:
         f.deregister_old(app, reviewer)
     assert exc.value.code == "not_allowed"
     f.advance(app, "approved", merchant_user=merchant_user, reviewer=reviewer)
-    with pytest.raises(ApplicationError) as exc:
+    with pytest.raises(WorkflowError) as exc:
         f.deregister_old(app, merchant_user)
     assert exc.value.code == "forbidden"
     record = f.deregister_old(app, reviewer)

@@ -8,7 +8,8 @@ from django.utils import timezone
 
 from applications import workflow
 from applications.models import Application, ApplicationEvent
-from applications.workflow import ApplicationError, application_transition
+from applications.workflow import application_transition
+from portal.core.workflow import WorkflowError
 from terminals.models import Terminal
 from tests.applications import factories as f
 from tests.factories import ChannelFactory, EngineerFactory, UserFactory
@@ -81,7 +82,7 @@ def test_it_allows_exactly_the_designed_transitions(state, role, make_app, merch
                 raise Rollback
         except Rollback:
             assert allowed_for == ACTS_AS.get(role), f"{state} → {target} by {role} should be refused"
-        except ApplicationError as exc:
+        except WorkflowError as exc:
             if allowed_for is None:
                 assert exc.code == "not_allowed", f"{state} → {target}: {exc.code} {exc.message}"
             else:
@@ -107,7 +108,7 @@ def test_it_writes_an_event_with_who_and_note(make_app, reviewer):
 
 def test_it_needs_all_documents_to_submit(merchant_user, channel):
     app = f.application(merchant_user, channel)
-    with pytest.raises(ApplicationError) as exc:
+    with pytest.raises(WorkflowError) as exc:
         application_transition(application=app, to="submitted", actor=merchant_user)
     assert exc.value.code == "invalid" and "documents" in exc.value.field_errors
 
@@ -115,7 +116,7 @@ def test_it_needs_all_documents_to_submit(merchant_user, channel):
 def test_it_needs_a_reason_to_reject_or_ask_for_information(make_app, reviewer):
     app = make_app("under_review")
     for target in ("needs_info", "rejected"):
-        with pytest.raises(ApplicationError) as exc:
+        with pytest.raises(WorkflowError) as exc:
             application_transition(application=app, to=target, actor=reviewer)
         assert exc.value.code == "invalid" and "reason" in exc.value.field_errors
 
@@ -124,7 +125,7 @@ def test_it_needs_every_document_verified_before_inspection(make_app, reviewer):
     app = make_app("under_review")
     doc = app.documents.first()
     workflow.judge_document(document=doc, verdict="rejected", actor=reviewer, reason="看不清")
-    with pytest.raises(ApplicationError) as exc:
+    with pytest.raises(WorkflowError) as exc:
         application_transition(application=app, to="inspection", actor=reviewer)
     assert "documents" in exc.value.field_errors
 
@@ -134,7 +135,7 @@ def test_it_lets_the_merchant_answer_needs_info_with_a_new_document(make_app, me
     doc = app.documents.get(kind="premises_proof")
     workflow.judge_document(document=doc, verdict="rejected", actor=reviewer, reason="租赁合同过期")
     application_transition(application=app, to="needs_info", actor=reviewer, reason="请上传有效的租赁合同")
-    with pytest.raises(ApplicationError):
+    with pytest.raises(WorkflowError):
         application_transition(application=app, to="submitted", actor=merchant_user)
     workflow.add_document(application=app, kind="premises_proof", uploaded=f.pdf("lease.pdf"),
                           content_type="application/pdf", actor=merchant_user)
@@ -144,10 +145,10 @@ def test_it_lets_the_merchant_answer_needs_info_with_a_new_document(make_app, me
 
 def test_it_needs_the_inspection_record_to_approve(make_app, merchant_user, reviewer):
     app = make_app("inspection")
-    with pytest.raises(ApplicationError) as exc:
+    with pytest.raises(WorkflowError) as exc:
         application_transition(application=app, to="approved", actor=reviewer)
     assert "inspection" in exc.value.field_errors
-    with pytest.raises(ApplicationError):
+    with pytest.raises(WorkflowError):
         workflow.record_inspection(application=app, actor=reviewer, interview_date=timezone.localdate(),
                                    inspection_date=timezone.localdate() + timedelta(days=1), inspection_notes="x")
 
@@ -166,7 +167,7 @@ def test_it_assigns_only_in_stock_terminals_of_the_same_channel(make_app, review
     other_channel = f.terminal(ChannelFactory(code="YINXIN"))
     issued = f.terminal(app.channel, merchant=merchant, status=Terminal.Status.ACTIVE)
     for serial in (other_channel.serial_number, issued.serial_number, "NOPE"):
-        with pytest.raises(ApplicationError) as exc:
+        with pytest.raises(WorkflowError) as exc:
             application_transition(application=app, to="device_assigned", actor=reviewer, terminal=serial)
         assert exc.value.code == "invalid" and "terminal" in exc.value.field_errors
     good = f.terminal(app.channel)
@@ -179,7 +180,7 @@ def test_it_assigns_only_in_stock_terminals_of_the_same_channel(make_app, review
 def test_it_assigns_as_many_terminals_as_the_quantity(make_app, reviewer):
     app = make_app("contract_signed", quantity=2)
     one, two = f.terminal(app.channel), f.terminal(app.channel)
-    with pytest.raises(ApplicationError):
+    with pytest.raises(WorkflowError):
         application_transition(application=app, to="device_assigned", actor=reviewer, terminal=one.serial_number)
     application_transition(application=app, to="device_assigned", actor=reviewer,
                            terminal=[one.serial_number, two.serial_number])
@@ -197,7 +198,7 @@ def test_it_activates_the_terminals_and_records_training(make_app, reviewer):
 def test_it_refuses_a_contract_number_used_twice(make_app, reviewer):
     first = make_app("contract_signed")
     second = make_app("approved")
-    with pytest.raises(ApplicationError) as exc:
+    with pytest.raises(WorkflowError) as exc:
         application_transition(application=second, to="contract_signed", actor=reviewer,
                                contract_number=first.contract_number)
     assert "contract_number" in exc.value.field_errors
@@ -211,6 +212,6 @@ def test_it_numbers_applications_per_day(merchant_user, channel):
 
 
 def test_only_merchants_apply(reviewer, channel):
-    with pytest.raises(ApplicationError) as exc:
+    with pytest.raises(WorkflowError) as exc:
         workflow.create_application(actor=reviewer, kind="new", channel=channel, fee_plan="free")
     assert exc.value.code == "forbidden"

@@ -7,12 +7,10 @@ the workflow's own behaviour is the tickets area's tests' business.
 import itertools
 from datetime import datetime
 
-import factory
 from django.utils import timezone
 
 from repairs.models import FaultTicket, TicketEvent
-from terminals.models import Terminal
-from tests.factories import ChannelFactory, MerchantFactory
+from tests.factories import ActiveTerminalFactory
 
 _numbers = itertools.count(1)
 
@@ -22,26 +20,11 @@ def at(text):
     return timezone.make_aware(datetime.strptime(text, "%Y-%m-%d %H:%M"))
 
 
-class TerminalFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Terminal
-
-    serial_number = factory.Sequence(lambda n: f"ISN{n:08d}")
-    tag_number = factory.Sequence(lambda n: f"ITAG{n:06d}")
-    model = "VX520"
-    manufacturer = "Verifone"
-    channel = factory.SubFactory(ChannelFactory, code="INSCH")
-    merchant = factory.SubFactory(MerchantFactory)
-    tid = factory.Sequence(lambda n: f"T{n:07d}")
-    mid = factory.Sequence(lambda n: f"{n + 100000000000000:015d}")
-    status = Terminal.Status.ACTIVE
-
-
 def make_ticket(terminal=None, *, created, events=(), branch=None, sla_due=None, fault_type="printer",
                 agent=None, source="portal", reported_by=None, **extra):
     """A ticket reported at `created` that went through `events` [(to_status, "YYYY-mm-dd HH:MM", note,
     is_public)]; its status is the last event's."""
-    terminal = terminal or TerminalFactory()
+    terminal = terminal or ActiveTerminalFactory()
     status = events[-1][0] if events else "reported"
     created_at = at(created) if isinstance(created, str) else created
     n = next(_numbers)

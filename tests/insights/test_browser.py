@@ -6,8 +6,8 @@ import io
 import pytest
 
 from repairs.models import RepairRequest
-from tests.factories import PASSWORD, BranchFactory, EngineerFactory, ReviewerFactory
-from tests.insights.factories import TerminalFactory, make_ticket
+from tests.factories import PASSWORD, ActiveTerminalFactory, BranchFactory, EngineerFactory, ReviewerFactory
+from tests.insights.factories import make_ticket
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -15,7 +15,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_a_merchant_tracks_a_repair_from_the_printed_receipt(page, login):
     branch = BranchFactory(code="BR001", name="浦东支行", address="上海市浦东新区世纪大道100号", hours="9:00–17:00")
     engineer = EngineerFactory(username="eddie", branch=branch)
-    terminal = TerminalFactory(tag_number="TAG-RECEIPT-1")
+    terminal = ActiveTerminalFactory(tag_number="TAG-RECEIPT-1")
     ticket = make_ticket(terminal, created="2026-11-02 09:00", branch=branch,
                          events=[("remote_diagnosis", "2026-11-02 10:00"), ("awaiting_branch", "2026-11-02 11:00"),
                                  ("at_branch", "2026-11-03 09:00"), ("diagnosing", "2026-11-03 10:00")])
@@ -69,7 +69,7 @@ def test_a_merchant_rates_a_finished_repair_on_the_ticket_page(page, login):
     from tests.factories import MerchantUserFactory
 
     user = MerchantUserFactory(username="mia")
-    ticket = make_ticket(TerminalFactory(merchant=user.merchant), created="2026-11-02 09:00",
+    ticket = make_ticket(ActiveTerminalFactory(merchant=user.merchant), created="2026-11-02 09:00",
                          events=[("remote_diagnosis", "2026-11-02 10:00"), ("resolved_remotely", "2026-11-02 11:00"),
                                  ("closed", "2026-11-03 11:00")])
     login("mia", PASSWORD)

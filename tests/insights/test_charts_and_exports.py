@@ -1,7 +1,6 @@
 from django.test import override_settings
 
 from insights import charts
-from insights.exports import csv_response
 
 
 def test_it_draws_an_accessible_bar_chart_with_text_labels():
@@ -30,18 +29,6 @@ def test_it_draws_a_line_chart_with_points_and_axis_labels():
 def test_it_says_so_when_there_is_no_data():
     svg = charts.bar_chart([], title="Empty")
     assert "No data for this period." in svg
-
-
-def test_it_exports_csv_for_excel_without_formulas():
-    response = csv_response("x.csv", ["名称", "值"], [["=HYPERLINK(\"http://evil\")", 1], ["-2+3", None], ["鑫源", 2]])
-    body = response.content.decode("utf-8")
-    assert body.startswith("\ufeff")
-    assert 'attachment; filename="x.csv"' == response["Content-Disposition"]
-    lines = body.lstrip("\ufeff").splitlines()
-    assert lines[0] == "名称,值"
-    assert lines[1].startswith("\"'=HYPERLINK")
-    assert lines[2] == "'-2+3,"
-    assert lines[3] == "鑫源,2"
 
 
 def test_it_caches_the_report_page_for_a_few_minutes(client, django_assert_max_num_queries, db):

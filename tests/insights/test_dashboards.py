@@ -10,8 +10,15 @@ from django.utils import timezone
 from applications.models import Application, ApplicationTerminal, DepositAccount, MonthlyVolume, add_months
 from notifications.models import Notification
 from terminals.models import MaintenanceRecord, Terminal
-from tests.factories import BranchFactory, ChannelFactory, EngineerFactory, MerchantUserFactory, UserFactory
-from tests.insights.factories import TerminalFactory, make_ticket
+from tests.factories import (
+    ActiveTerminalFactory,
+    BranchFactory,
+    ChannelFactory,
+    EngineerFactory,
+    MerchantUserFactory,
+    UserFactory,
+)
+from tests.insights.factories import make_ticket
 
 pytestmark = pytest.mark.django_db
 
@@ -23,7 +30,7 @@ AT_BRANCH = [("remote_diagnosis", "2026-11-02 10:00"), ("awaiting_branch", "2026
 def _merchant_world(merchant_user, size):
     merchant = merchant_user.merchant
     for i in range(size):
-        t = TerminalFactory(merchant=merchant)
+        t = ActiveTerminalFactory(merchant=merchant)
         if i % 3 == 0:
             make_ticket(t, created="2026-11-02 09:00", events=AT_BRANCH)
         MaintenanceRecord.objects.create(terminal=t, kind="cleaning", done_by=merchant_user,
@@ -31,7 +38,7 @@ def _merchant_world(merchant_user, size):
         Notification.objects.create(kind="ticket.status", event_key=f"e{size}-{i}", recipient=merchant_user,
                                     channel="in_app", status="sent",
                                     context={"service_order_no": f"SO{i}", "to_status": "at_branch"})
-    TerminalFactory(merchant=merchant, status=Terminal.Status.IN_STOCK)
+    ActiveTerminalFactory(merchant=merchant, status=Terminal.Status.IN_STOCK)
 
 
 def test_it_shows_the_merchant_its_terminals_repairs_notifications_and_care(merchant_client, merchant_user):
@@ -52,7 +59,7 @@ def test_it_shows_the_merchant_its_terminals_repairs_notifications_and_care(merc
 
 def test_it_shows_only_the_merchants_own_data(merchant_client, merchant_user):
     other = MerchantUserFactory()
-    make_ticket(TerminalFactory(merchant=other.merchant, serial_number="SN-OTHER-1"), created="2026-11-02 09:00",
+    make_ticket(ActiveTerminalFactory(merchant=other.merchant, serial_number="SN-OTHER-1"), created="2026-11-02 09:00",
                 events=AT_BRANCH)
     body = merchant_client.get(HOME).content.decode()
     assert "SN-OTHER-1" not in body
@@ -71,7 +78,7 @@ def _applications(merchant_user, size, *, deposit):
                                          channel=channel, status="activated", created_by=merchant_user,
                                          fee_plan="deposit" if deposit else "purchase")
         if deposit:
-            terminal = TerminalFactory(merchant=merchant)
+            terminal = ActiveTerminalFactory(merchant=merchant)
             ApplicationTerminal.objects.create(application=app, terminal=terminal, assigned_by=merchant_user)
             DepositAccount.objects.create(application=app, amount=Decimal("299"), target=Decimal("300000"),
                                           started_on=today, deadline=add_months(today, 10))

@@ -1,7 +1,7 @@
 import pytest
 from django.core.management import call_command
 
-from insights.models import Satisfaction
+from repairs.models import Satisfaction
 
 pytestmark = pytest.mark.django_db
 

@@ -16,9 +16,15 @@ from applications.models import (
     MonthlyVolume,
 )
 from insights import reports
-from insights.models import Satisfaction
-from tests.factories import BranchFactory, ChannelFactory, MerchantUserFactory, ReviewerFactory
-from tests.insights.factories import TerminalFactory, at, make_ticket
+from repairs.models import Satisfaction
+from tests.factories import (
+    ActiveTerminalFactory,
+    BranchFactory,
+    ChannelFactory,
+    MerchantUserFactory,
+    ReviewerFactory,
+)
+from tests.insights.factories import at, make_ticket
 
 pytestmark = pytest.mark.django_db
 
@@ -29,9 +35,9 @@ NOV = reports.Period(date(2026, 11, 1), date(2026, 11, 30))
 def world(db):
     b1 = BranchFactory(code="BR001", name="浦东支行")
     b2 = BranchFactory(code="BR002", name="徐汇支行")
-    x1 = TerminalFactory(model="VX520")
-    x2, x4, x6, x7 = (TerminalFactory(model="P2") for _ in range(4))
-    x3 = TerminalFactory(model="VX520")
+    x1 = ActiveTerminalFactory(model="VX520")
+    x2, x4, x6, x7 = (ActiveTerminalFactory(model="P2") for _ in range(4))
+    x3 = ActiveTerminalFactory(model="VX520")
     # T1 at branch 1: repaired (ready for pickup) 49 h after the report, inside its SLA.
     t1 = make_ticket(x1, created="2026-11-02 09:00", branch=b1, sla_due="2026-11-04 18:00", fault_type="printer",
                      events=[("remote_diagnosis", "2026-11-02 10:00"), ("awaiting_branch", "2026-11-02 11:00"),
@@ -55,7 +61,7 @@ def world(db):
     make_ticket(x4, created="2026-11-21 09:00", sla_due="2026-11-21 17:00", fault_type="other",
                 events=[("cancelled", "2026-11-21 10:00")])
     # T6 reported in October: in no figure of November.
-    make_ticket(TerminalFactory(model="P2"), created="2026-10-15 09:00", branch=b1, sla_due="2026-10-15 10:00",
+    make_ticket(ActiveTerminalFactory(model="P2"), created="2026-10-15 09:00", branch=b1, sla_due="2026-10-15 10:00",
                 fault_type="printer", events=[("remote_diagnosis", "2026-10-15 09:10"),
                                                ("resolved_remotely", "2026-10-20 09:00")])
     # T7 remote, reopened: judged by its last resolution, 27 h after the report, inside the fresh SLA.
@@ -103,7 +109,7 @@ def apps(db):
         (a7, {date(2026, 11, 1): "100000"}, False),
         (a8, {date(2026, 11, 1): "400000"}, True),
     ):
-        term = TerminalFactory(merchant=user.merchant, channel=bank)
+        term = ActiveTerminalFactory(merchant=user.merchant, channel=bank)
         ApplicationTerminal.objects.create(application=app, terminal=term, assigned_by=user)
         DepositAccount.objects.create(application=app, amount=Decimal("1000"), target=Decimal("300000"),
                                       started_on=date(2026, 11, 10), deadline=date(2027, 9, 10), refunded=refunded)

@@ -1,8 +1,8 @@
 import pytest
 from django.urls import reverse
 
-from tests.factories import MerchantFactory, MerchantUserFactory
-from tests.insights.factories import TerminalFactory, make_ticket
+from tests.factories import ActiveTerminalFactory, MerchantFactory, MerchantUserFactory
+from tests.insights.factories import make_ticket
 
 pytestmark = pytest.mark.django_db
 
@@ -12,7 +12,7 @@ URL = "/search/"
 @pytest.fixture
 def terminal(db):
     merchant = MerchantFactory(name="鑫源便利店", contact_phone="13912345678")
-    return TerminalFactory(serial_number="SN-ALPHA-01", tag_number="TG-ALPHA-01", tid="A1B2C3D4",
+    return ActiveTerminalFactory(serial_number="SN-ALPHA-01", tag_number="TG-ALPHA-01", tid="A1B2C3D4",
                            mid="123456789012345", merchant=merchant)
 
 

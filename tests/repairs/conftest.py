@@ -1,6 +1,7 @@
 import pytest
 
-from tests.repairs.factories import TerminalFactory, make_ticket
+from tests.factories import ActiveTerminalFactory
+from tests.repairs.factories import make_ticket
 
 
 @pytest.fixture
@@ -10,7 +11,7 @@ def people(merchant_user, agent, engineer):
 
 @pytest.fixture
 def terminal(merchant):
-    return TerminalFactory(merchant=merchant)
+    return ActiveTerminalFactory(merchant=merchant)
 
 
 @pytest.fixture

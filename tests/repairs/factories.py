@@ -1,27 +1,12 @@
 """Factories and helpers of the ticket tests: terminals in service, tickets driven to any state
 through the real workflow (so events, terminal status and repair records are all consistent)."""
 
-import factory
 
 from repairs.models import FaultTicket, RepairRequest
 from repairs.workflow import create_ticket, ticket_transition
-from terminals.models import Terminal
-from tests.factories import BranchFactory, ChannelFactory, MerchantFactory
+from tests.factories import ActiveTerminalFactory, BranchFactory
 
 S = FaultTicket.Status
-
-
-class TerminalFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Terminal
-
-    serial_number = factory.Sequence(lambda n: f"SN{n:08d}")
-    tag_number = factory.Sequence(lambda n: f"TAG{n:07d}")
-    model = "VX520"
-    manufacturer = "Verifone"
-    channel = factory.SubFactory(ChannelFactory)
-    merchant = factory.SubFactory(MerchantFactory)
-    status = Terminal.Status.ACTIVE
 
 
 DOCS = ["account_opening_permit", "business_licence", "operator_id"]
@@ -76,7 +61,7 @@ def make_ticket(people, status=S.REPORTED, *, terminal=None, **kwargs):
     """
     merchant_user = people["merchant"]
     if terminal is None:
-        terminal = TerminalFactory(merchant=merchant_user.merchant)
+        terminal = ActiveTerminalFactory(merchant=merchant_user.merchant)
     BranchFactory(code="BR001")
     kwargs.setdefault("fault_type", FaultTicket.FaultType.PRINTER)
     kwargs.setdefault("symptoms", "No paper comes out.")

@@ -4,8 +4,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from repairs.models import FaultTicket
-from tests.factories import BranchFactory, EngineerFactory
-from tests.repairs.factories import TerminalFactory
+from tests.factories import ActiveTerminalFactory, BranchFactory, EngineerFactory
 
 pytestmark = pytest.mark.django_db
 S = FaultTicket.Status
@@ -36,7 +35,7 @@ def test_it_creates_a_ticket_for_the_merchants_terminal(merchant_user, terminal)
 
 @pytest.mark.parametrize("which", ["unknown", "other merchant's"])
 def test_it_answers_404_for_a_terminal_the_merchant_cannot_see(merchant_user, other_merchant_user, which):
-    serial = "NOPE-0001" if which == "unknown" else TerminalFactory(merchant=other_merchant_user.merchant).serial_number
+    serial = "NOPE-0001" if which == "unknown" else ActiveTerminalFactory(merchant=other_merchant_user.merchant).serial_number
     response = api(merchant_user).post(url(), {"terminal": serial, "fault_type": "printer", "symptoms": "x"},
                                        format="json")
     assert response.status_code == 404
@@ -179,7 +178,7 @@ def test_the_list_pages_with_a_cursor_newest_first_without_gaps_or_repeats(agent
     from repairs.workflow import create_ticket
 
     made = [
-        create_ticket(terminal=TerminalFactory(merchant=merchant_user.merchant), actor=merchant_user,
+        create_ticket(terminal=ActiveTerminalFactory(merchant=merchant_user.merchant), actor=merchant_user,
                                fault_type="printer", symptoms="x").service_order_no
         for _ in range(30)
     ]

@@ -5,8 +5,14 @@ import re
 import pytest
 
 from repairs.models import FaultTicket
-from tests.factories import PASSWORD, BranchFactory, EngineerFactory, MerchantUserFactory, UserFactory
-from tests.repairs.factories import TerminalFactory
+from tests.factories import (
+    PASSWORD,
+    ActiveTerminalFactory,
+    BranchFactory,
+    EngineerFactory,
+    MerchantUserFactory,
+    UserFactory,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -19,7 +25,7 @@ def cast(db):
         "merchant": merchant,
         "agent": UserFactory(username="callcentre", first_name="Min", last_name="Zhang"),
         "engineer": EngineerFactory(username="fixer", branch=branch),
-        "terminal": TerminalFactory(merchant=merchant.merchant, serial_number="SN-JOURNEY-1", tag_number="TAG-J-1"),
+        "terminal": ActiveTerminalFactory(merchant=merchant.merchant, serial_number="SN-JOURNEY-1", tag_number="TAG-J-1"),
     }
 
 

@@ -8,11 +8,11 @@ import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 
+from portal.core.workflow import WorkflowError
 from repairs.models import FaultTicket, TicketEvent
-from repairs.workflow import TransitionError, create_ticket, next_service_order_no, ticket_transition
+from repairs.workflow import create_ticket, next_service_order_no, ticket_transition
 from tests.conftest import requires_postgres
-from tests.factories import UserFactory
-from tests.repairs.factories import TerminalFactory
+from tests.factories import ActiveTerminalFactory, UserFactory
 
 S = FaultTicket.Status
 
@@ -23,8 +23,8 @@ def report(terminal, user):
 
 @pytest.mark.django_db
 def test_it_numbers_tickets_per_day_in_a_readable_form(merchant_user):
-    first = report(TerminalFactory(merchant=merchant_user.merchant), merchant_user)
-    second = report(TerminalFactory(merchant=merchant_user.merchant), merchant_user)
+    first = report(ActiveTerminalFactory(merchant=merchant_user.merchant), merchant_user)
+    second = report(ActiveTerminalFactory(merchant=merchant_user.merchant), merchant_user)
     today = timezone.localdate().strftime("%Y%m%d")
     assert first.service_order_no == f"SO{today}-0001"
     assert second.service_order_no == f"SO{today}-0002"
@@ -35,7 +35,7 @@ def test_it_starts_again_each_day_and_never_reuses_a_number(merchant_user):
     tomorrow = timezone.make_aware(datetime(2026, 12, 1, 0, 5))
     assert next_service_order_no(tomorrow) == "SO20261201-0001"
     assert next_service_order_no(tomorrow) == "SO20261201-0002"
-    ticket = report(TerminalFactory(merchant=merchant_user.merchant), merchant_user)
+    ticket = report(ActiveTerminalFactory(merchant=merchant_user.merchant), merchant_user)
     ticket_transition(ticket=ticket, to=S.CANCELLED, actor=merchant_user, note="fixed itself")
     # A cancelled ticket keeps its number: the next report of the same terminal gets a new one.
     again = report(ticket.terminal, merchant_user)
@@ -45,9 +45,9 @@ def test_it_starts_again_each_day_and_never_reuses_a_number(merchant_user):
 
 @pytest.mark.django_db
 def test_it_refuses_a_second_open_ticket_for_the_same_terminal(merchant_user):
-    terminal = TerminalFactory(merchant=merchant_user.merchant)
+    terminal = ActiveTerminalFactory(merchant=merchant_user.merchant)
     first = report(terminal, merchant_user)
-    with pytest.raises(TransitionError) as refused:
+    with pytest.raises(WorkflowError) as refused:
         report(terminal, merchant_user)
     assert first.service_order_no in refused.value.message
     assert FaultTicket.objects.count() == 1
@@ -79,7 +79,7 @@ def _run_in_threads(targets):
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_it_numbers_concurrent_reports_uniquely_on_postgres(merchant_user):
-    terminals = [TerminalFactory(merchant=merchant_user.merchant) for _ in range(8)]
+    terminals = [ActiveTerminalFactory(merchant=merchant_user.merchant) for _ in range(8)]
     results = _run_in_threads([lambda t=t: report(t, merchant_user).service_order_no for t in terminals])
     assert [kind for kind, _ in results] == ["ok"] * 8, results
     today = timezone.localdate().strftime("%Y%m%d")
@@ -90,7 +90,7 @@ def test_it_numbers_concurrent_reports_uniquely_on_postgres(merchant_user):
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_it_lets_only_one_of_two_concurrent_reports_of_a_terminal_through_on_postgres(merchant_user):
-    terminal = TerminalFactory(merchant=merchant_user.merchant)
+    terminal = ActiveTerminalFactory(merchant=merchant_user.merchant)
     results = _run_in_threads([lambda: report(terminal, merchant_user)] * 2)
     assert sorted(kind for kind, _ in results) == ["error", "ok"]
     assert FaultTicket.objects.filter(terminal=terminal).count() == 1
@@ -101,7 +101,7 @@ def test_it_lets_only_one_of_two_concurrent_reports_of_a_terminal_through_on_pos
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("with_version", [False, True])
 def test_it_lets_exactly_one_of_two_racing_transitions_win_on_postgres(merchant_user, with_version):
-    ticket = report(TerminalFactory(merchant=merchant_user.merchant), merchant_user)
+    ticket = report(ActiveTerminalFactory(merchant=merchant_user.merchant), merchant_user)
     agents = [UserFactory(), UserFactory()]
     extra = {"version": ticket.version} if with_version else {}
 
@@ -114,7 +114,7 @@ def test_it_lets_exactly_one_of_two_racing_transitions_win_on_postgres(merchant_
     kinds = sorted(kind for kind, _ in results)
     assert kinds == ["error", "ok"], results
     error = next(value for kind, value in results if kind == "error")
-    assert isinstance(error, TransitionError)
+    assert isinstance(error, WorkflowError)
     assert error.code == ("stale" if with_version else "not_allowed")
     assert TicketEvent.objects.filter(ticket=ticket, to_status=S.REMOTE_DIAGNOSIS).count() == 1
     ticket.refresh_from_db()

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from repairs.models import FaultTicket
 from repairs.workflow import add_comment, create_ticket
-from tests.repairs.factories import TerminalFactory
+from tests.factories import ActiveTerminalFactory
 
 pytestmark = pytest.mark.django_db
 S = FaultTicket.Status
@@ -22,7 +22,7 @@ def count_queries(client, url, **params):
 
 def add_tickets(merchant_user, n):
     for _ in range(n):
-        create_ticket(terminal=TerminalFactory(merchant=merchant_user.merchant), actor=merchant_user,
+        create_ticket(terminal=ActiveTerminalFactory(merchant=merchant_user.merchant), actor=merchant_user,
                       fault_type="printer", symptoms="x")
 
 

@@ -5,29 +5,24 @@ checked tomorrow without anyone remembering to add it.
 """
 
 import re
+import re._parser as sre_parse
 from dataclasses import dataclass, field
-
-try:  # Python 3.11+
-    import re._parser as sre_parse
-    from re._constants import (
-        ANY,
-        AT,
-        BRANCH,
-        CATEGORY,
-        CATEGORY_DIGIT,
-        CATEGORY_WORD,
-        IN,
-        LITERAL,
-        MAX_REPEAT,
-        MIN_REPEAT,
-        NEGATE,
-        NOT_LITERAL,
-        RANGE,
-        SUBPATTERN,
-    )
-except ImportError:  # pragma: no cover
-    import sre_parse  # type: ignore[no-redef]
-    from sre_constants import *  # type: ignore[no-redef]  # noqa: F403
+from re._constants import (
+    ANY,
+    AT,
+    BRANCH,
+    CATEGORY,
+    CATEGORY_DIGIT,
+    CATEGORY_WORD,
+    IN,
+    LITERAL,
+    MAX_REPEAT,
+    MIN_REPEAT,
+    NEGATE,
+    NOT_LITERAL,
+    RANGE,
+    SUBPATTERN,
+)
 
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 

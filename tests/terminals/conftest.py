@@ -1,8 +1,7 @@
 import pytest
 from django.utils import translation
 
-from tests.factories import AdminFactory, ReviewerFactory
-from tests.terminals.factories import ActiveTerminalFactory, TerminalFactory
+from tests.factories import ActiveTerminalFactory, AdminFactory, ReviewerFactory, TerminalFactory
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from rest_framework.test import APIClient
 
 from repairs.models import FaultTicket
 from terminals.models import Deregistration, Terminal
-from tests.terminals.factories import ActiveTerminalFactory, TerminalFactory
+from tests.factories import ActiveTerminalFactory, TerminalFactory
 
 pytestmark = pytest.mark.django_db
 LIST = "/api/v1/terminals/"
@@ -129,7 +129,10 @@ def test_it_defaults_the_date_to_today(reviewer, terminal):
 def test_it_answers_400_with_field_errors(reviewer, terminal):
     response = _api(reviewer).post(_url(terminal, "deregistration/"), {"method": "melted"}, format="json")
     assert response.status_code == 400
-    assert set(response.json()) == {"method", "certificate_number", "witness"}
+    # The one error body: detail, code, and each field's errors as a list.
+    body = response.json()
+    assert set(body) == {"detail", "code", "method", "certificate_number", "witness"}
+    assert body["code"] == "invalid" and all(isinstance(body[f], list) for f in ("method", "witness"))
     assert not Deregistration.objects.exists()
 
 

@@ -5,8 +5,7 @@ from django.core.management import call_command
 from playwright.sync_api import expect
 
 from portal.accounts.models import User
-from tests.factories import PASSWORD, ChannelFactory, ReviewerFactory
-from tests.terminals.factories import TerminalFactory
+from tests.factories import PASSWORD, ChannelFactory, ReviewerFactory, TerminalFactory
 from tests.terminals.helpers import csv_bytes, stock_rows
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -4,11 +4,11 @@ refused with a clear message and changes nothing."""
 import pytest
 from django.urls import reverse
 
+from portal.core.workflow import WorkflowError
 from terminals import services
 from terminals.forms import IssueForm
 from terminals.imports import run_import_job
 from terminals.models import Terminal, TerminalEvent
-from terminals.services import TerminalError
 from tests.factories import MerchantFactory
 from tests.terminals.helpers import csv_bytes, upload
 
@@ -28,7 +28,7 @@ def _unchanged(terminal, merchant):
 
 
 def test_it_refuses_in_the_service(terminal, merchant, newcomer, manager):
-    with pytest.raises(TerminalError, match="belongs to one merchant"):
+    with pytest.raises(WorkflowError, match="belongs to one merchant"):
         services.issue_to_merchant(terminal=terminal, merchant=newcomer, actor=manager)
     _unchanged(terminal, merchant)
 

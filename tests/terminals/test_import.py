@@ -6,8 +6,7 @@ from openpyxl import Workbook
 
 from terminals.imports import run_import_job
 from terminals.models import ImportJob, Terminal, TerminalEvent
-from tests.factories import BranchFactory, MerchantFactory
-from tests.terminals.factories import TerminalFactory
+from tests.factories import BranchFactory, MerchantFactory, TerminalFactory
 from tests.terminals.helpers import HEADER, csv_bytes, stock_rows, upload
 
 pytestmark = pytest.mark.django_db

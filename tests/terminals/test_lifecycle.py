@@ -4,11 +4,10 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from portal.core.workflow import WorkflowError
 from terminals import services
 from terminals.models import Deregistration, MaintenanceRecord, Terminal, TerminalEvent
-from terminals.services import TerminalError
-from tests.factories import MerchantFactory
-from tests.terminals.factories import ActiveTerminalFactory, TerminalFactory
+from tests.factories import ActiveTerminalFactory, MerchantFactory, TerminalFactory
 
 pytestmark = pytest.mark.django_db
 S = Terminal.Status
@@ -58,7 +57,7 @@ def test_it_updates_the_callers_object(stock_terminal, merchant, manager):
     ],
 )
 def test_it_refuses_a_move_the_table_does_not_allow_and_changes_nothing(stock_terminal, manager, call):
-    with pytest.raises(TerminalError):
+    with pytest.raises(WorkflowError):
         call(stock_terminal, manager)
     stock_terminal.refresh_from_db()
     assert stock_terminal.status == S.IN_STOCK
@@ -74,14 +73,14 @@ def test_it_never_undoes_a_destruction(stock_terminal, manager, merchant):
         lambda: services.deregister(terminal=stock_terminal, method="returned", certificate_number="C2",
                                     witness="W", date=None, actor=manager),
     ):
-        with pytest.raises(TerminalError):
+        with pytest.raises(WorkflowError):
             call()
     assert Deregistration.objects.filter(terminal=stock_terminal).count() == 1
 
 
 def test_it_refuses_to_deregister_a_terminal_in_repair(terminal, manager):
     services.mark_faulty(terminal=terminal, actor=manager)
-    with pytest.raises(TerminalError) as exc:
+    with pytest.raises(WorkflowError) as exc:
         services.deregister(terminal=terminal, method="returned", certificate_number="C", witness="W",
                             date=None, actor=manager)
     assert exc.value.code == "not_allowed"
@@ -89,7 +88,7 @@ def test_it_refuses_to_deregister_a_terminal_in_repair(terminal, manager):
 
 
 def test_it_refuses_a_deregistration_without_certificate_or_witness_or_in_the_future(terminal, manager):
-    with pytest.raises(TerminalError) as exc:
+    with pytest.raises(WorkflowError) as exc:
         services.deregister(terminal=terminal, method="melted", certificate_number=" ", witness="",
                             date=timezone.localdate() + timedelta(days=1), actor=manager)
     assert exc.value.code == "invalid"
@@ -100,11 +99,11 @@ def test_it_refuses_a_deregistration_without_certificate_or_witness_or_in_the_fu
 
 def test_it_reissues_only_after_deregistration_and_return_to_stock(terminal, manager):
     newcomer = MerchantFactory()
-    with pytest.raises(TerminalError, match="belongs to one merchant"):
+    with pytest.raises(WorkflowError, match="belongs to one merchant"):
         services.issue_to_merchant(terminal=terminal, merchant=newcomer, actor=manager)
     services.deregister(terminal=terminal, method="returned", certificate_number="R1", witness="W",
                         date=None, actor=manager)
-    with pytest.raises(TerminalError):
+    with pytest.raises(WorkflowError):
         services.issue_to_merchant(terminal=terminal, merchant=newcomer, actor=manager)
     services.return_to_stock(terminal=terminal, actor=manager)
     terminal.refresh_from_db()
@@ -116,7 +115,7 @@ def test_it_reissues_only_after_deregistration_and_return_to_stock(terminal, man
 
 def test_it_validates_tid_and_mid_on_activation(stock_terminal, merchant, manager):
     services.issue_to_merchant(terminal=stock_terminal, merchant=merchant, actor=manager)
-    with pytest.raises(TerminalError) as exc:
+    with pytest.raises(WorkflowError) as exc:
         services.activate(terminal=stock_terminal, actor=manager, tid="ABC", mid="12345")
     assert set(exc.value.field_errors) == {"tid", "mid"}
     stock_terminal.refresh_from_db()
@@ -150,7 +149,7 @@ def test_it_registers_a_terminal_with_its_first_event(channel, manager):
                                    manufacturer="Newland", channel=channel, actor=manager)
     assert t.status == S.IN_STOCK
     assert t.events.get().kind == TerminalEvent.Kind.CREATED
-    with pytest.raises(TerminalError):
+    with pytest.raises(WorkflowError):
         services.register_terminal(serial_number="N7SP630001", tag_number="T-2", model="x",
                                    manufacturer="y", channel=channel, actor=manager)
 
@@ -166,10 +165,10 @@ def test_it_lets_the_owner_log_maintenance_once_per_click(terminal, merchant_use
 def test_it_refuses_maintenance_by_another_merchant_or_on_a_terminal_out_of_their_hands(
     terminal, other_merchant_user, merchant_user, manager
 ):
-    with pytest.raises(TerminalError):
+    with pytest.raises(WorkflowError):
         services.log_maintenance(terminal=terminal, kind="cleaning", actor=other_merchant_user)
     services.retire(terminal=terminal, actor=manager)
-    with pytest.raises(TerminalError):
+    with pytest.raises(WorkflowError):
         services.log_maintenance(terminal=terminal, kind="cleaning", actor=merchant_user)
     services.log_maintenance(terminal=terminal, kind="inspection", actor=manager)
     assert MaintenanceRecord.objects.filter(terminal=terminal).count() == 1

@@ -7,8 +7,14 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from terminals.models import Deregistration, MaintenanceRecord, Terminal
-from tests.factories import BranchFactory, ChannelFactory, MerchantFactory
-from tests.terminals.factories import ActiveTerminalFactory, MaintenanceRecordFactory, TerminalFactory
+from tests.factories import (
+    ActiveTerminalFactory,
+    BranchFactory,
+    ChannelFactory,
+    MerchantFactory,
+    TerminalFactory,
+)
+from tests.terminals.factories import MaintenanceRecordFactory
 
 pytestmark = pytest.mark.django_db
 

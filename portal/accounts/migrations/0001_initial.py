@@ -5,6 +5,7 @@ import django.db.models.deletion
 import django.utils.timezone
 import portal.accounts.models
 import portal.accounts.validators
+import portal.core.uploads
 from django.conf import settings
 from django.db import migrations, models
 
@@ -110,7 +111,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('kind', models.CharField(choices=[('account_opening_permit', 'Account-opening permit'), ('business_licence', 'Business licence'), ('operator_id', "Operator's ID")], max_length=32, verbose_name='kind')),
-                ('file', models.FileField(upload_to=portal.accounts.models.merchant_document_path, verbose_name='file')),
+                ('file', models.FileField(upload_to=portal.core.uploads.UploadTo('merchant-docs', owner='merchant_id'), verbose_name='file')),
                 ('content_type', models.CharField(max_length=100)),
                 ('original_name', models.CharField(max_length=255, verbose_name='file name')),
                 ('size', models.PositiveIntegerField(verbose_name='size')),

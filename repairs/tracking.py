@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 from django.urls import reverse
 
-from insights.stages import ticket_steps
+from repairs.stages import ticket_steps
 
 
 @dataclass(frozen=True)
@@ -98,4 +98,4 @@ def find_public_ticket(service_order_no, tag_number):
 def tracking_path(ticket):
     """The /track/ link that opens this ticket's public timeline (printed as a QR code on receipts)."""
     query = urlencode({"no": ticket.service_order_no, "tag": ticket.terminal.tag_number})
-    return f"{reverse('insights:track')}?{query}"
+    return f"{reverse('tracking:track')}?{query}"

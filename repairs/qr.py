@@ -3,7 +3,7 @@
 import segno
 from django.utils.safestring import mark_safe
 
-from insights.tracking import tracking_path
+from repairs.tracking import tracking_path
 
 
 def tracking_url(request, ticket):

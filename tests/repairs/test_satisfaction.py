@@ -1,9 +1,9 @@
 import pytest
 from django.urls import reverse
 
-from insights.models import Satisfaction
-from tests.factories import MerchantUserFactory
-from tests.insights.factories import TerminalFactory, make_ticket
+from repairs.models import Satisfaction
+from tests.factories import ActiveTerminalFactory, MerchantUserFactory
+from tests.insights.factories import make_ticket
 
 pytestmark = pytest.mark.django_db
 
@@ -13,11 +13,11 @@ DONE = [("remote_diagnosis", "2026-11-02 10:00"), ("resolved_remotely", "2026-11
 
 @pytest.fixture
 def closed_ticket(merchant):
-    return make_ticket(TerminalFactory(merchant=merchant), created="2026-11-02 09:00", events=DONE)
+    return make_ticket(ActiveTerminalFactory(merchant=merchant), created="2026-11-02 09:00", events=DONE)
 
 
 def _url(ticket):
-    return reverse("insights:rate", args=[ticket.service_order_no])
+    return reverse("tickets:rate", args=[ticket.service_order_no])
 
 
 def test_it_offers_the_rating_on_the_closed_ticket_page(merchant_client, closed_ticket):
@@ -27,7 +27,7 @@ def test_it_offers_the_rating_on_the_closed_ticket_page(merchant_client, closed_
 
 
 def test_it_does_not_offer_the_rating_while_the_repair_is_open(merchant_client, merchant):
-    ticket = make_ticket(TerminalFactory(merchant=merchant), created="2026-11-02 09:00",
+    ticket = make_ticket(ActiveTerminalFactory(merchant=merchant), created="2026-11-02 09:00",
                          events=[("remote_diagnosis", "2026-11-02 10:00")])
     assert 'name="rating"' not in merchant_client.get(ticket.get_absolute_url()).content.decode()
     response = merchant_client.post(_url(ticket), {"rating": 5})

@@ -6,8 +6,8 @@ from django.test import RequestFactory, override_settings
 from django.urls import reverse
 
 from repairs.models import RepairRequest
-from tests.factories import BranchFactory, MerchantUserFactory, UserFactory
-from tests.insights.factories import TerminalFactory, make_ticket
+from tests.factories import ActiveTerminalFactory, BranchFactory, MerchantUserFactory, UserFactory
+from tests.insights.factories import make_ticket
 
 pytestmark = pytest.mark.django_db
 
@@ -20,7 +20,7 @@ def ticket(db):
                            phone="021-58880000", hours="周一至周五 9:00–17:00")
     agent = UserFactory(username="agnes", first_name="芳", last_name="王")
     engineer = UserFactory(username="eddie", role="engineer", branch=branch, first_name="伟", last_name="李")
-    terminal = TerminalFactory(tag_number="TAG-0001", merchant__name="鑫源便利店",
+    terminal = ActiveTerminalFactory(tag_number="TAG-0001", merchant__name="鑫源便利店",
                                merchant__contact_name="张三", merchant__contact_phone="13912345678")
     t = make_ticket(
         terminal,
@@ -87,7 +87,7 @@ def _answer(response):
 
 
 def test_it_answers_a_wrong_tag_and_an_unknown_number_the_same_way(client, ticket):
-    other = TerminalFactory(tag_number="TAG-9999")
+    other = ActiveTerminalFactory(tag_number="TAG-9999")
     wrong_tag = client.get(TRACK, {"no": ticket.service_order_no, "tag": other.tag_number})
     unknown = client.get(TRACK, {"no": "SO20991231-9999", "tag": "TAG-0001"})
     assert wrong_tag.status_code == unknown.status_code == 200
@@ -151,14 +151,14 @@ def test_it_does_not_count_opening_the_empty_form(client):
 
 def test_it_renders_a_qr_code_of_the_tracking_link_for_printed_receipts(ticket):
     request = RequestFactory().get("/tickets/x/repair-form/")
-    html = Template("{% load insights %}{% tracking_qr ticket %}").render(Context({"ticket": ticket, "request": request}))
+    html = Template("{% load repairs_tags %}{% tracking_qr ticket %}").render(Context({"ticket": ticket, "request": request}))
     assert "<svg" in html and 'role="img"' in html and "<title>" in html
     link = f"http://testserver/track/?no={ticket.service_order_no}&amp;tag=TAG-0001"
     assert link in html
 
 
 def test_it_serves_the_qr_image_to_the_tickets_merchant_only(client, ticket):
-    url = reverse("insights:ticket_qr", args=[ticket.service_order_no])
+    url = reverse("tickets:qr", args=[ticket.service_order_no])
     owner = MerchantUserFactory(merchant=ticket.merchant, is_merchant_owner=False)
     client.force_login(owner)
     response = client.get(url)
@@ -170,7 +170,7 @@ def test_it_serves_the_qr_image_to_the_tickets_merchant_only(client, ticket):
 
 
 def test_it_follows_the_qr_link_to_the_timeline(client, ticket):
-    from insights.tracking import tracking_path
+    from repairs.tracking import tracking_path
 
     response = client.get(tracking_path(ticket))
     assert 'data-testid="track-result"' in response.content.decode()

@@ -1,0 +1,129 @@
+"""The API's one error body, and the serializers built from a state machine's field declaration.
+
+Every error the API answers has the same shape: `detail` (a sentence for the user), `code` (what
+kind of refusal: invalid, forbidden, not_allowed, stale, not_found, not_authenticated,
+permission_denied, throttled, …) and, for invalid input, each field's errors as a list under the
+field's name. A refused workflow step (WorkflowError) is answered by the view raising it.
+"""
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.utils.translation import gettext as _
+from rest_framework import exceptions, serializers
+from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
+
+from portal.core.workflow import WorkflowError
+
+CODES = {
+    exceptions.NotFound: "not_found",
+    exceptions.NotAuthenticated: "not_authenticated",
+    exceptions.AuthenticationFailed: "authentication_failed",
+    exceptions.PermissionDenied: "permission_denied",
+    exceptions.MethodNotAllowed: "method_not_allowed",
+    exceptions.NotAcceptable: "not_acceptable",
+    exceptions.UnsupportedMediaType: "unsupported_media_type",
+    exceptions.Throttled: "throttled",
+    exceptions.ParseError: "parse_error",
+}
+
+
+def _as_list(errors):
+    if isinstance(errors, list | tuple):
+        return [str(e) for e in errors]
+    if isinstance(errors, dict):  # a nested serializer's errors: "field.sub" keys would hide them
+        return [f"{k}: {', '.join(_as_list(v))}" for k, v in errors.items()]
+    return [str(errors)]
+
+
+def exception_handler(exc, context):
+    """DRF's handler, answering every error with the one body (settings.REST_FRAMEWORK)."""
+    if isinstance(exc, WorkflowError):
+        set_rollback()
+        from rest_framework.response import Response
+
+        return Response(exc.body(), status=exc.http_status)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied(*exc.args)
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        detail = exc.detail
+        if isinstance(detail, dict):
+            fields = {name: _as_list(errors) for name, errors in detail.items()}
+        else:
+            fields = {"non_field_errors": _as_list(detail)}
+        first = next(iter(fields.values()), [""])
+        message = first[0] if list(fields) == ["non_field_errors"] else _("Please correct the fields marked below.")
+        response.data = {"detail": message, "code": "invalid", **fields}
+    else:
+        data = response.data if isinstance(response.data, dict) else {"detail": response.data}
+        code = next((c for cls, c in CODES.items() if isinstance(exc, cls)), getattr(exc, "default_code", "error"))
+        response.data = {"detail": str(data.get("detail", "")), "code": code}
+    return response
+
+
+class ErrorSerializer(serializers.Serializer):
+    """An error answer: `detail` for the user, `code` for a program; for 400, each field's errors
+    under the field's name."""
+
+    detail = serializers.CharField()
+    code = serializers.CharField()
+
+
+def serializer_field(spec, *, help_text=""):
+    """The DRF field of one workflow Field (portal.core.workflow), optional: which steps need it is
+    the workflow's to say (and the schema's description)."""
+    common = {"required": False, "label": str(spec.label), "help_text": help_text or str(spec.help) or None}
+    if spec.kind in ("text", "textarea"):
+        return serializers.CharField(allow_blank=True, max_length=spec.max_length, **common)
+    if spec.kind == "choice":
+        return serializers.ChoiceField(choices=spec.choices.choices, **common)
+    if spec.kind == "multiple":
+        return serializers.ListField(child=serializers.ChoiceField(choices=spec.choices.choices), **common)
+    if spec.kind == "list":
+        return serializers.ListField(child=serializers.CharField(max_length=spec.max_length), **common)
+    if spec.kind == "bool":
+        return serializers.BooleanField(allow_null=True, default=None, **common)
+    if spec.kind == "date":
+        return serializers.DateField(**common)
+    raise ValueError(f"unknown field kind {spec.kind}")
+
+
+def step_serializer(name, machine, *, extra=None):
+    """A serializer class for POST …/transition/: `to` (one of the machine's states) and every
+    field any step takes, each saying which steps need it."""
+    needed_by = {}
+    for t in machine.transitions:
+        for field in t.needs:
+            needed_by.setdefault(field, []).append(str(t.target))
+    attrs = {
+        "to": serializers.ChoiceField(choices=machine.states.choices, help_text=_("The state to move to.")),
+    }
+    for field, spec in machine.fields.items():
+        targets = sorted(set(needed_by.get(field, [])))
+        text = str(spec.help)
+        if targets:
+            text = (text + " " if text else "") + _("Needed to reach: %(targets)s.") % {"targets": ", ".join(targets)}
+        if spec.aliases:
+            text += " " + _("Also accepted as: %(names)s.") % {"names": ", ".join(spec.aliases)}
+        attrs[field] = serializer_field(spec, help_text=text)
+        for alias in spec.aliases:
+            attrs[alias] = serializer_field(spec, help_text=_("Another name for %(field)s.") % {"field": field})
+    attrs.update(extra or {})
+
+    def to_internal_value(self, data):
+        # A single value is accepted where a list is declared (form posts, simple clients).
+        if hasattr(data, "getlist"):
+            data = {k: (data.getlist(k) if isinstance(self.fields.get(k), serializers.ListField) else data.get(k))
+                    for k in data}
+        elif isinstance(data, dict):
+            data = {k: ([v] if isinstance(self.fields.get(k), serializers.ListField) and isinstance(v, str) else v)
+                    for k, v in data.items()}
+        return serializers.Serializer.to_internal_value(self, data)
+
+    attrs["to_internal_value"] = to_internal_value
+    return type(name, (serializers.Serializer,), attrs)
