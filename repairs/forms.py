@@ -7,9 +7,9 @@ from crispy_forms.layout import Column, Layout, Row, Submit
 from django import forms
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-from portal.core.uploads import IMAGE_TYPES, check_upload
 
 from portal.core.forms import ActionButton, StepForm
+from portal.core.uploads import IMAGE_TYPES, check_upload
 from repairs import selectors, workflow
 from repairs.models import FaultTicket
 from repairs.tracking import normalise_order_no, normalise_tag
