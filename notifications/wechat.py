@@ -45,6 +45,8 @@ PERMANENT_ERRORS = {
     40037,  # 不合法的模板 ID
     40125,  # 不合法的 AppSecret
     40164,  # 调用接口的 IP 地址不在白名单中
+    40029,  # 无效的 OAuth code (binding)
+    40163,  # OAuth code 已被使用 (binding)
     43101,  # 用户拒绝接受消息
     47003,  # 模板参数不准确
     48001,  # 接口未授权
