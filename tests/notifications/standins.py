@@ -53,14 +53,15 @@ class StandIn:
                 with stand_in.lock:
                     stand_in.requests.append(request)
                     fault = stand_in.failures.pop(0) if stand_in.failures else None
-                if stand_in.delay:
-                    time.sleep(stand_in.delay)
                 if fault == "drop":
                     # The connection dies without an answer, as when a network link fails.
                     self.close_connection = True
                     self.connection.shutdown(2)
                     return
                 status, headers, payload = stand_in.answer(request, fault)
+                # A slow answer: the provider has done its work, the caller is still waiting.
+                if stand_in.delay:
+                    time.sleep(stand_in.delay)
                 data = payload if isinstance(payload, bytes) else json.dumps(payload, ensure_ascii=False).encode()
                 try:
                     self.send_response(status)
