@@ -6,3 +6,6 @@ class NotificationsConfig(AppConfig):
     name = "notifications"
     label = "notifications"
     verbose_name = _("Notifications")
+
+    def ready(self):
+        from notifications import checks  # noqa: F401 - registers the system checks
