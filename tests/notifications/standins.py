@@ -37,6 +37,7 @@ class StandIn:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body are two writes: no 40 ms ACK wait
 
             def _handle(self):
                 length = int(self.headers.get("Content-Length") or 0)
