@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
 from notifications import services
-from notifications.models import Notification, NotificationPreference, WebhookSubscriber
+from notifications.models import Notification, NotificationPreference, WebhookSubscriber, WechatBinding
 
 
 @admin.register(Notification)
@@ -22,7 +22,7 @@ class NotificationAdmin(admin.ModelAdmin):
     raw_id_fields = ["recipient", "subscriber"]
     list_select_related = ["recipient", "subscriber"]
     date_hierarchy = "created_at"
-    readonly_fields = ["claimed_by", "claimed_at", "created_at"]
+    readonly_fields = ["claimed_by", "claimed_at", "created_at", "provider_message_id"]
     actions = ["retry_failed"]
 
     @admin.action(description=_("Retry the selected failed deliveries"))
@@ -43,3 +43,12 @@ class WebhookSubscriberAdmin(admin.ModelAdmin):
 class NotificationPreferenceAdmin(admin.ModelAdmin):
     list_display = ["user", "quiet_start", "quiet_end", "updated_at"]
     raw_id_fields = ["user"]
+
+
+@admin.register(WechatBinding)
+class WechatBindingAdmin(admin.ModelAdmin):
+    list_display = ["user", "openid", "bound_at", "disabled_at"]
+    search_fields = ["user__username", "openid"]
+    raw_id_fields = ["user"]
+    list_select_related = ["user"]
+    readonly_fields = ["openid", "bound_at"]

@@ -8,6 +8,7 @@ class NotificationsConfig(AppConfig):
     verbose_name = _("Notifications")
 
     def ready(self):
+        from notifications import checks  # noqa: F401 - registers the system checks
         from portal.accounts.models import REVIEWER_ROLES, Role
         from portal.core import nav
 

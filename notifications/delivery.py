@@ -4,7 +4,8 @@ A row is claimed atomically (pending and due → sending) before anything is sen
 runs twice sends once; a failure puts it back to pending with exponential backoff until the last
 attempt, which leaves it `failed` with the error kept. E-mail carries a stable Message-ID and
 webhooks an X-Portal-Delivery id, so a receiver can drop the copy that a worker killed between
-sending and recording may cause.
+sending and recording may cause; an SMS carries the row's id to the provider (OutId,
+SessionContext) and a WeChat message a client_msg_id that WeChat itself deduplicates.
 """
 
 import contextlib
@@ -27,18 +28,15 @@ from django.db.models import F, Q
 from django.template.loader import select_template
 from django.utils import timezone, translation
 
-from notifications import sms
-from notifications.models import Notification
+from notifications import sms, wechat
+from notifications.models import Notification, WechatBinding
+from notifications.providers import PermanentError, template_for
 
 log = logging.getLogger(__name__)
 
 Channel = Notification.Channel
 Status = Notification.Status
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-class PermanentError(Exception):
-    """A delivery that will never succeed (e.g. a webhook answering 4xx): no more retries."""
 
 
 # --- rendering ------------------------------------------------------------------------------
@@ -103,6 +101,20 @@ def render_sms(notification):
     return sms.fit(text)
 
 
+def render_params(notification, kind=None, language=None):
+    """The variables of an approved SMS or WeChat template: the `name=value` lines of the kind's
+    params.txt, in order, in the recipient's language."""
+    context = template_context(notification)
+    with translation.override(language or language_of(notification.recipient)):
+        text = _template(kind or notification.kind, "params.txt").render(context)
+    params = {}
+    for line in text.splitlines():
+        name, sep, value = line.partition("=")
+        if sep and name.strip():
+            params[name.strip()] = " ".join(value.split())
+    return params
+
+
 # --- channels -------------------------------------------------------------------------------
 
 
@@ -119,7 +131,56 @@ def send_email(notification):
 
 
 def send_sms(notification):
-    sms.get_backend().send(notification.recipient.phone, render_sms(notification))
+    """Send the SMS; the provider's message id (or None)."""
+    backend = sms.get_backend()
+    language = language_of(notification.recipient)
+    message = sms.Message(
+        phone=notification.recipient.phone,
+        text=render_sms(notification),
+        kind=notification.kind,
+        language=language,
+        reference=f"notification-{notification.pk}",
+    )
+    if backend.uses_templates:
+        kind, message.template_id = template_for(settings.SMS_TEMPLATES, notification.kind, language)
+        with translation.override(language):
+            worded = " ".join(_template(kind, "sms.txt").render(template_context(notification)).split())
+        message.params = sms.fit_params(worded, render_params(notification, kind, language))
+    return backend.send_message(message)
+
+
+def send_wechat(notification):
+    """Send the WeChat template message of the kind to the openid the recipient bound; WeChat's
+    msgid. A user who no longer follows the Official Account (43004) loses the channel and is
+    told in-app."""
+    binding = WechatBinding.objects.active().filter(user_id=notification.recipient_id).first()
+    if binding is None:
+        raise PermanentError("the recipient has no WeChat account bound")
+    language = language_of(notification.recipient)
+    kind, entry = template_for(settings.WECHAT_TEMPLATES, notification.kind, language)
+    template_id, fields = (entry.get("id"), entry.get("fields")) if isinstance(entry, dict) else (entry, None)
+    params = {
+        "subject": render_subject(notification, language),
+        "time": timezone.localtime(notification.created_at, SHANGHAI).strftime("%Y-%m-%d %H:%M"),
+        "link": absolute_url(notification.url),
+        **render_params(notification, kind, language),
+    }
+    fields = fields or {name: name for name in params if name not in ("subject", "time", "link")}
+    data = {name: wechat.fit_field(name, params.get(param, "")) for name, param in fields.items()}
+    try:
+        return wechat.send_template(
+            openid=binding.openid,
+            template_id=template_id,
+            data=data,
+            url=absolute_url(notification.url),
+            client_msg_id=f"notification-{notification.pk}",
+        )
+    except PermanentError as exc:
+        if getattr(exc, "errcode", None) in (wechat.REQUIRE_SUBSCRIBE, wechat.INVALID_OPENID):
+            from notifications.services import wechat_unreachable
+
+            wechat_unreachable(binding, reason=str(exc))
+        raise
 
 
 def webhook_payload(notification):
@@ -166,7 +227,12 @@ def send_webhook(notification):
         raise PermanentError(f"HTTP {exc.code} {exc.reason}") from exc
 
 
-SENDERS = {Channel.EMAIL: send_email, Channel.SMS: send_sms, Channel.WEBHOOK: send_webhook}
+SENDERS = {
+    Channel.EMAIL: send_email,
+    Channel.SMS: send_sms,
+    Channel.WEBHOOK: send_webhook,
+    Channel.WECHAT: send_wechat,
+}
 
 
 # --- quiet hours ----------------------------------------------------------------------------
@@ -286,13 +352,14 @@ def _deliver_one(n, row, preference):
         if until is not None:
             row.update(status=Status.HELD, next_attempt_at=until, attempts=F("attempts") - 1, claimed_by="")
             return "held"
+    provider_id = None
     try:
         if n.channel == Channel.IN_APP:
             pass  # the row is the message
         elif n.recipient_id is not None and not n.recipient.is_active:
             raise PermanentError("the recipient's account is inactive")
         else:
-            SENDERS[n.channel](n)
+            provider_id = SENDERS[n.channel](n)
     except Exception as exc:  # noqa: BLE001 - every failure is recorded on the row
         error = f"{type(exc).__name__}: {exc}"[:2000]
         if isinstance(exc, PermanentError) or n.attempts >= settings.NOTIFICATIONS_MAX_ATTEMPTS:
@@ -310,7 +377,13 @@ def _deliver_one(n, row, preference):
 
         enqueue([n.pk], countdown=delay)
         return "retry"
-    row.update(status=Status.SENT, sent_at=timezone.now(), claimed_by="", last_error="")
+    row.update(
+        status=Status.SENT,
+        sent_at=timezone.now(),
+        claimed_by="",
+        last_error="",
+        provider_message_id=str(provider_id or "")[:100],
+    )
     return "sent"
 
 

@@ -3,7 +3,7 @@ from crispy_forms.layout import Field, Layout, Submit
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from notifications import kinds
+from notifications import kinds, wechat
 from notifications.models import Notification
 from notifications.services import USER_CHANNELS, channels_for
 
@@ -39,7 +39,8 @@ class DeliveryLogFilterForm(forms.Form):
 
 
 class PreferencesForm(forms.Form):
-    """One checkbox per (kind, channel) and the quiet hours; merchants always keep in-app."""
+    """One checkbox per (kind, channel) and the quiet hours; merchants always keep in-app. WeChat
+    is offered while the portal has an Official Account, and can be ticked once it is bound."""
 
     quiet_start = forms.TimeField(
         label=_("Quiet hours start"),
@@ -55,21 +56,25 @@ class PreferencesForm(forms.Form):
         ),
     )
 
-    def __init__(self, *args, user, preference=None, **kwargs):
+    def __init__(self, *args, user, preference=None, wechat_bound=False, **kwargs):
         self.user = user
         super().__init__(*args, **kwargs)
         self.kinds = kinds.offered_to(user)
+        self.offered = [c for c in USER_CHANNELS if c != Notification.Channel.WECHAT or wechat.is_configured()]
+        self.channel_labels = [Notification.Channel(c).label for c in self.offered]
+        self.wechat_bound = wechat_bound
         self.rows = []
         for kind, label in self.kinds:
-            current = set(channels_for(user, kind, preference))
+            current = set(channels_for(user, kind, preference, wechat_bound))
             cells = []
-            for channel in USER_CHANNELS:
+            for channel in self.offered:
                 name = f"{kind}__{channel}"
                 locked = channel == Notification.Channel.IN_APP and user.is_merchant
+                unavailable = channel == Notification.Channel.WECHAT and not wechat_bound
                 self.fields[name] = forms.BooleanField(
                     required=False,
                     initial=channel in current or locked,
-                    disabled=locked,
+                    disabled=locked or unavailable,
                     label=f"{label}: {Notification.Channel(channel).label}",
                 )
                 cells.append(name)
@@ -91,5 +96,5 @@ class PreferencesForm(forms.Form):
     def channels(self):
         chosen = {}
         for kind, _label in self.kinds:
-            chosen[kind] = [c for c in USER_CHANNELS if self.cleaned_data.get(f"{kind}__{c}")]
+            chosen[kind] = [c for c in self.offered if self.cleaned_data.get(f"{kind}__{c}")]
         return chosen

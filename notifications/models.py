@@ -1,6 +1,7 @@
 """The notification outbox: one row per (event, recipient, channel), written in the transaction of
 the change that causes it and delivered by a Celery worker after commit.
 
+WeChat rows go to the openid a user bound (WechatBinding), SMS rows to the user's phone.
 Webhook rows go to a bank system (a WebhookSubscriber) instead of a user; their own uniqueness is
 (event, subscriber). In-app rows are the inbox itself: they are `sent` when written.
 """
@@ -40,6 +41,7 @@ class Notification(models.Model):
         EMAIL = "email", _("E-mail")
         SMS = "sms", _("SMS")
         WEBHOOK = "webhook", _("Webhook")
+        WECHAT = "wechat", _("WeChat")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
@@ -72,6 +74,8 @@ class Notification(models.Model):
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     last_error = models.TextField(_("last error"), blank=True)
+    # What the provider calls the message it accepted (an SMS BizId or SerialNo, a WeChat msgid).
+    provider_message_id = models.CharField(_("provider message id"), max_length=100, blank=True)
     # The task that holds the row while it is `sending` (a redelivered message carries the same id).
     claimed_by = models.CharField(max_length=64, blank=True, editable=False)
     claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -182,3 +186,35 @@ class NotificationPreference(models.Model):
 
     def __str__(self):
         return str(self.user)
+
+
+class WechatBindingQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(disabled_at__isnull=True)
+
+
+class WechatBinding(models.Model):
+    """The WeChat account (its openid under the bank's Official Account) a user receives template
+    messages on. Made by scanning the QR code of the binding page (OAuth), removed by unbinding;
+    disabled when WeChat says the user no longer follows the account (43004), until they bind again."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="wechat_binding", verbose_name=_("user")
+    )
+    openid = models.CharField(_("WeChat openid"), max_length=64, unique=True)
+    bound_at = models.DateTimeField(_("bound"))
+    disabled_at = models.DateTimeField(_("disabled"), null=True, blank=True)
+    disabled_reason = models.CharField(_("why disabled"), max_length=200, blank=True)
+
+    objects = WechatBindingQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("WeChat binding")
+        verbose_name_plural = _("WeChat bindings")
+
+    def __str__(self):
+        return f"{self.user} ↔ {self.openid}"
+
+    @property
+    def is_active(self):
+        return self.disabled_at is None

@@ -7,17 +7,18 @@ from django.conf import settings
 from django.db import connections, transaction
 from django.db.models import Q
 from django.db.models.constants import OnConflict
+from django.urls import reverse
 from django.utils import timezone
 
-from notifications import kinds
-from notifications.models import Notification, NotificationPreference, WebhookSubscriber
+from notifications import kinds, wechat
+from notifications.models import Notification, NotificationPreference, WebhookSubscriber, WechatBinding
 
 log = logging.getLogger(__name__)
 
 Channel = Notification.Channel
 Status = Notification.Status
 
-USER_CHANNELS = (Channel.IN_APP, Channel.EMAIL, Channel.SMS)
+USER_CHANNELS = (Channel.IN_APP, Channel.EMAIL, Channel.SMS, Channel.WECHAT)
 
 
 def default_channels(user, kind):
@@ -29,9 +30,10 @@ def default_channels(user, kind):
     return [Channel.IN_APP, Channel.EMAIL]
 
 
-def channels_for(user, kind, preference=None):
+def channels_for(user, kind, preference=None, wechat_bound=False):
     """The channels `user` receives `kind` on: their choice (or the default), in-app always for
-    merchants, and only channels they have an address for."""
+    merchants, and only channels they have an address for (WeChat: an active binding, while the
+    portal has an Official Account configured)."""
     chosen = None
     if preference is not None:
         chosen = preference.channels.get(kind)
@@ -44,6 +46,8 @@ def channels_for(user, kind, preference=None):
         chosen.discard(Channel.EMAIL)
     if not user.phone:
         chosen.discard(Channel.SMS)
+    if not (wechat_bound and wechat.is_configured()):
+        chosen.discard(Channel.WECHAT)
     return [c for c in USER_CHANNELS if c in chosen]
 
 
@@ -71,11 +75,12 @@ def notify_audiences(*, kind, event_key, audiences, url=""):
             seen.add(user.pk)
             targets.append((user, context))
     prefs = _preferences([user for user, _context in targets])
+    bound = _wechat_bound([user for user, _context in targets], prefs, kind)
     subscribers = WebhookSubscriber.objects.for_kind(kind)
 
     rows = []
     for user, context in targets:
-        for channel in channels_for(user, kind, prefs.get(user.pk)):
+        for channel in channels_for(user, kind, prefs.get(user.pk), wechat_bound=user.pk in bound):
             rows.append(Notification(recipient=user, channel=channel, context=context))
     for subscriber in subscribers:
         rows.append(Notification(subscriber=subscriber, channel=Channel.WEBHOOK, context=audiences[0][1]))
@@ -115,6 +120,17 @@ def _preferences(users):
     if missing:
         prefs.update((p.user_id, p) for p in NotificationPreference.objects.filter(user_id__in=missing))
     return prefs
+
+
+def _wechat_bound(users, prefs, kind):
+    """Ids of `users` with an active WeChat binding, asked only of those who chose WeChat for
+    `kind` (nobody has it by default; no query while WeChat is not configured)."""
+    if not wechat.is_configured():
+        return set()
+    wanting = [u.pk for u in users if u.pk in prefs and Channel.WECHAT in prefs[u.pk].channels.get(kind, [])]
+    if not wanting:
+        return set()
+    return set(WechatBinding.objects.active().filter(user_id__in=wanting).values_list("user_id", flat=True))
 
 
 def _insert_new(rows):
@@ -227,3 +243,51 @@ def save_preferences(user, *, channels, quiet_start, quiet_end):
         defaults={"channels": channels, "quiet_start": quiet_start, "quiet_end": quiet_end},
     )
     return pref
+
+
+# --- WeChat binding ------------------------------------------------------------------------
+
+
+def wechat_binding(user):
+    """The user's WeChat binding (active or disabled), or None."""
+    return WechatBinding.objects.filter(user=user).first()
+
+
+@transaction.atomic
+def bind_wechat(user, openid):
+    """Bind `openid` to `user` (again: a disabled binding becomes active). One WeChat account
+    reaches one portal user: another user it was bound to loses it."""
+    WechatBinding.objects.filter(openid=openid).exclude(user=user).delete()
+    binding, _created = WechatBinding.objects.update_or_create(
+        user=user, defaults={"openid": openid, "bound_at": timezone.now(), "disabled_at": None, "disabled_reason": ""}
+    )
+    return binding
+
+
+def unbind_wechat(user):
+    """Forget the user's WeChat account; True when there was one."""
+    deleted, _ = WechatBinding.objects.filter(user=user).delete()
+    return bool(deleted)
+
+
+def wechat_unreachable(binding, *, reason):
+    """WeChat refused to deliver to this binding (the user unfollowed the Official Account): stop
+    using it and tell the user in-app, once per binding."""
+    now = timezone.now()
+    updated = WechatBinding.objects.filter(pk=binding.pk, disabled_at__isnull=True).update(
+        disabled_at=now, disabled_reason=reason[:200]
+    )
+    if not updated:
+        return None
+    row = Notification(
+        kind="wechat.unreachable",
+        event_key=f"wechat-unreachable:{binding.pk}:{int(binding.bound_at.timestamp())}",
+        recipient_id=binding.user_id,
+        channel=Channel.IN_APP,
+        context={"reason": reason},
+        url=reverse("notifications:wechat"),
+        status=Status.SENT,
+        sent_at=now,
+    )
+    written = _insert_new([row])
+    return written[0] if written else None

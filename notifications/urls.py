@@ -14,4 +14,8 @@ urlpatterns = [
     path("deliveries/", views.delivery_log, name="log"),
     path("deliveries/<int:pk>/", views.delivery_detail, name="log_detail"),
     path("deliveries/<int:pk>/retry/", views.delivery_retry, name="log_retry"),
+    path("wechat/", views.wechat_binding, name="wechat"),
+    path("wechat/status/", views.wechat_binding_status, name="wechat_status"),
+    path("wechat/callback/", views.wechat_callback, name="wechat_callback"),
+    path("wechat/unbind/", views.wechat_unbind, name="wechat_unbind"),
 ]

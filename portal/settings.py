@@ -348,6 +348,28 @@ WEBHOOK_TIMEOUT_SECONDS = env.int("WEBHOOK_TIMEOUT_SECONDS", default=10)
 SMS_BACKEND = env.str("SMS_BACKEND", default="notifications.sms.ConsoleBackend")
 SMS_FILE_PATH = env.str("SMS_FILE_PATH", default=str(BASE_DIR / "var" / "sms.log"))
 SMS_MAX_CHARS = 70
+# SMS providers (docs/notifications.md "SMS and WeChat"): SMS_BACKEND notifications.sms.AliyunBackend or
+# .TencentBackend sends the approved template of each kind and language (SMS_TEMPLATES, JSON
+# {kind: {language: template id}}) with the kind's params.txt as its variables.
+SMS_ACCESS_KEY_ID = env.str("SMS_ACCESS_KEY_ID", default="")  # AccessKey ID / SecretId
+SMS_ACCESS_KEY_SECRET = env.str("SMS_ACCESS_KEY_SECRET", default="")  # AccessKey Secret / SecretKey
+SMS_SIGN_NAME = env.str("SMS_SIGN_NAME", default="")  # 短信签名, approved by the provider
+SMS_TEMPLATES = env.json("SMS_TEMPLATES", default={})
+# Empty: the SDK's own endpoint (dysmsapi.aliyuncs.com, sms.tencentcloudapi.com); else a URL.
+SMS_ENDPOINT = env.str("SMS_ENDPOINT", default="")
+SMS_TIMEOUT_SECONDS = env.int("SMS_TIMEOUT_SECONDS", default=10)
+SMS_TENCENT_SDK_APP_ID = env.str("SMS_TENCENT_SDK_APP_ID", default="")  # SDKAppID, 1400…
+SMS_TENCENT_REGION = env.str("SMS_TENCENT_REGION", default="ap-guangzhou")
+# WeChat Official Account template messages (notifications/wechat.py); off while WECHAT_APP_ID is
+# empty. WECHAT_TEMPLATES: JSON {kind: {language: {"id": template id, "fields": {field: param}}}}.
+WECHAT_APP_ID = env.str("WECHAT_APP_ID", default="")
+WECHAT_APP_SECRET = env.str("WECHAT_APP_SECRET", default="")
+WECHAT_TEMPLATES = env.json("WECHAT_TEMPLATES", default={})
+WECHAT_API_URL = env.str("WECHAT_API_URL", default="https://api.weixin.qq.com")
+WECHAT_OAUTH_URL = env.str("WECHAT_OAUTH_URL", default="https://open.weixin.qq.com")
+WECHAT_TIMEOUT_SECONDS = env.int("WECHAT_TIMEOUT_SECONDS", default=10)
+# How long the QR code of the binding page stays valid.
+WECHAT_BIND_SECONDS = env.int("WECHAT_BIND_SECONDS", default=600)
 
 # Celery: deliveries run on their own queue; the periodic jobs are each app's own tasks, named here
 # by string (the project wiring is the one place that knows them all).

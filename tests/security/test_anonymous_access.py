@@ -28,6 +28,7 @@ PUBLIC = {
     "api-docs": "the API documentation",
     "admin:login": "the admin's own sign-in page",
     "bench-floor": "bench/ only (BENCH_FLOOR=1), never in production",
+    "notifications:wechat_callback": "WeChat's OAuth redirect, opened on the phone that scanned: a one-time state",
 }
 PUBLIC_PREFIXES = ("track/",)  # public tracking by service-order number + tag number
 
