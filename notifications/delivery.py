@@ -27,7 +27,7 @@ from django.db.models import F, Q
 from django.template.loader import select_template
 from django.utils import timezone, translation
 
-from notifications import sms
+from notifications import sms, worker
 from notifications.models import Notification
 
 log = logging.getLogger(__name__)
@@ -209,10 +209,15 @@ def _due(now, token):
 
 def claim(ids, token, now=None):
     """pending and due → sending for `ids`, atomically (one UPDATE); returns how many this
-    token now holds. A row another task holds, or one not due yet, is left alone."""
+    token now holds. A row another task holds, or one not due yet, is left alone. The claim names
+    this worker, so the row comes back within seconds if the worker dies (worker.py)."""
     now = now or timezone.now()
     return Notification.objects.filter(_due(now, token), pk__in=list(ids)).update(
-        status=Status.SENDING, claimed_by=token, claimed_at=now, attempts=F("attempts") + 1
+        status=Status.SENDING,
+        claimed_by=token,
+        claimed_worker=worker.identity(),
+        claimed_at=now,
+        attempts=F("attempts") + 1,
     )
 
 

@@ -203,6 +203,22 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 120
 CELERY_TASK_SOFT_TIME_LIMIT = 100
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A worker must outlive any broker outage. Under celery 5.7.0 (kombu 5.7.0, redis-py 8.1.0) it did
+# not: on a lost connection the consumer first collect()s the connection, which detaches the
+# transport (transport.client = None), then close()s it again; that second close makes the
+# channel restore its unacknowledged messages (there are some whenever the worker is busy: acks_late)
+# through a new connection pool, whose parameters are read from the detached transport —
+# AttributeError: 'NoneType' object has no attribute 'hostname', which ignore_errors() does not
+# catch, so the worker logged "Unrecoverable error" and exited. requirements.in holds celery to the
+# 5.6 line (kombu 5.6, redis-py 6.4), whose consumer only collect()s; the real-worker test
+# tests/notifications/test_worker.py stops Redis under a busy worker and checks the same process
+# goes on. Reconnecting never gives up (the default stops after 100 attempts, and the worker with
+# it), and running deliveries are left to finish and record their outcome rather than cancelled:
+# their unacknowledged messages come back later and find their rows sent (claim() makes that a
+# no-op), where a cancelled SMTP or webhook call might already have been delivered.
+CELERY_BROKER_CONNECTION_RETRY = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 # Publishing gives up fast when the broker is down (notifications wait in the outbox meanwhile)
 # instead of holding the request that committed them for seconds of reconnect attempts.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -342,6 +358,11 @@ NOTIFICATIONS_REQUEUE_AFTER_SECONDS = env.int("NOTIFICATIONS_REQUEUE_AFTER_SECON
 # Longer than the delivery tasks' hard time limits (60 s; 90 s for a batch): a row still
 # `sending` after this long lost its worker.
 NOTIFICATIONS_STALE_SENDING_SECONDS = env.int("NOTIFICATIONS_STALE_SENDING_SECONDS", default=180)
+# Each worker beats every NOTIFICATIONS_HEARTBEAT_SECONDS; one silent for
+# NOTIFICATIONS_WORKER_LOST_SECONDS is gone, and the rows it was sending are queued again at once
+# (notifications/worker.py): seconds after a killed worker, not the stale time above.
+NOTIFICATIONS_HEARTBEAT_SECONDS = env.int("NOTIFICATIONS_HEARTBEAT_SECONDS", default=2)
+NOTIFICATIONS_WORKER_LOST_SECONDS = env.int("NOTIFICATIONS_WORKER_LOST_SECONDS", default=10)
 WEBHOOK_TIMEOUT_SECONDS = env.int("WEBHOOK_TIMEOUT_SECONDS", default=10)
 SMS_BACKEND = env.str("SMS_BACKEND", default="notifications.sms.ConsoleBackend")
 SMS_FILE_PATH = env.str("SMS_FILE_PATH", default=str(BASE_DIR / "var" / "sms.log"))
