@@ -27,7 +27,7 @@ from django.db.models import F, Q
 from django.template.loader import select_template
 from django.utils import timezone, translation
 
-from notifications import sms, worker
+from notifications import metrics, sms, worker
 from notifications.models import Notification
 
 log = logging.getLogger(__name__)
@@ -302,6 +302,7 @@ def _deliver_one(n, row, preference):
         error = f"{type(exc).__name__}: {exc}"[:2000]
         if isinstance(exc, PermanentError) or n.attempts >= settings.NOTIFICATIONS_MAX_ATTEMPTS:
             row.update(status=Status.FAILED, last_error=error, claimed_by="", next_attempt_at=None)
+            metrics.record(n.channel, "failed")
             log.warning("notification %s failed after %s attempts: %s", n.pk, n.attempts, error)
             return "failed"
         delay = backoff(n.attempts)
@@ -316,6 +317,7 @@ def _deliver_one(n, row, preference):
         enqueue([n.pk], countdown=delay)
         return "retry"
     row.update(status=Status.SENT, sent_at=timezone.now(), claimed_by="", last_error="")
+    metrics.record(n.channel, "sent")
     return "sent"
 
 

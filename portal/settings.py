@@ -5,6 +5,7 @@ DATABASE_URL (PostgreSQL), REDIS_URL, SECRET_KEY, ALLOWED_HOSTS and the e-mail v
 Bad values fail loudly at start-up rather than at the first request.
 """
 
+import ipaddress
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -60,6 +61,7 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "axes",
+    "django_prometheus",
     # The portal, from the ground up: each app imports only those listed before it (make lint).
     "portal.core",
     "portal.accounts",
@@ -71,6 +73,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # django-prometheus times every request between these two (/metrics: portal/metrics.py).
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -83,6 +87,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
     # Axes must come last: it turns a locked-out login into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -113,6 +118,11 @@ DATABASES = {
         "DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'portal.sqlite3'}"
     )
 }
+# The same engines wrapped by django-prometheus, which counts queries, errors and connections.
+DATABASES["default"]["ENGINE"] = {
+    "django.db.backends.postgresql": "django_prometheus.db.backends.postgresql",
+    "django.db.backends.sqlite3": "django_prometheus.db.backends.sqlite3",
+}.get(DATABASES["default"]["ENGINE"], DATABASES["default"]["ENGINE"])
 if DATABASES["default"]["ENGINE"].endswith("postgresql"):
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
@@ -343,6 +353,17 @@ DEPOSIT_WARNING_DAYS = [int(d) for d in env.list("DEPOSIT_WARNING_DAYS", default
 
 # Reports (insights/): a report page is kept this many seconds (0: never cached).
 REPORT_CACHE_SECONDS = env.int("REPORT_CACHE_SECONDS", default=300)
+
+# Metrics (/metrics, portal/metrics.py): answered only to `Authorization: Bearer METRICS_TOKEN`
+# (404 to everyone while it is unset), and only from METRICS_ALLOWED_IPS (addresses or networks,
+# comma-separated) when that is set.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=[])
+for _network in METRICS_ALLOWED_IPS:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"METRICS_ALLOWED_IPS: {exc}") from exc
 
 # Notifications (notifications/): README "Notifications".
 NOTIFICATIONS_MESSAGE_DOMAIN = env.str("NOTIFICATIONS_MESSAGE_DOMAIN", default="pos-portal.local")
