@@ -26,6 +26,7 @@ from django.db import DatabaseError, connection
 from django.db.models import F, Q
 from django.template.loader import select_template
 from django.utils import timezone, translation
+from django_guid import get_guid
 
 from notifications import metrics, sms, worker
 from notifications.models import Notification
@@ -106,13 +107,23 @@ def render_sms(notification):
 # --- channels -------------------------------------------------------------------------------
 
 
+def _request_id_header():
+    """The id of the request whose change this delivery tells of (django-guid carries it from the
+    web request into the task), so one repair can be followed from page to mailbox."""
+    request_id = get_guid()
+    return {"X-Request-ID": request_id} if request_id else {}
+
+
 def send_email(notification):
     user = notification.recipient
     message = EmailMultiAlternatives(
         subject=render_subject(notification),
         body=render(notification, "body.txt"),
         to=[user.email],
-        headers={"Message-ID": f"<notification-{notification.pk}@{settings.NOTIFICATIONS_MESSAGE_DOMAIN}>"},
+        headers={
+            "Message-ID": f"<notification-{notification.pk}@{settings.NOTIFICATIONS_MESSAGE_DOMAIN}>",
+            **_request_id_header(),
+        },
     )
     message.attach_alternative(render(notification, "body.html"), "text/html")
     message.send()
@@ -154,6 +165,7 @@ def send_webhook(notification):
             "X-Portal-Delivery": str(notification.pk),
             "X-Portal-Timestamp": timestamp,
             "X-Portal-Signature": "sha256=" + sign(subscriber.secret, timestamp, body),
+            **_request_id_header(),
         },
     )
     try:

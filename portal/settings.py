@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "axes",
     "django_prometheus",
+    "django_guid",
     # The portal, from the ground up: each app imports only those listed before it (make lint).
     "portal.core",
     "portal.accounts",
@@ -75,6 +76,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # django-prometheus times every request between these two (/metrics: portal/metrics.py).
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "django_guid.middleware.guid_middleware",
+    "portal.core.middleware.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -201,7 +204,8 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # Celery. With no REDIS_URL, tasks run eagerly in-process so `make run` needs no broker.
 REDIS_URL = env.str("REDIS_URL", default="")
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+# (memory://localhost/: with no host named, kombu warns on every eager task.)
+CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = _strict_bool("CELERY_TASK_ALWAYS_EAGER", not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
@@ -297,13 +301,44 @@ SILENCED_SYSTEM_CHECKS = env.list(
     default=["security.W021"],
 )
 
+# Logs: one line per request (portal.core.middleware.RequestLogMiddleware), every line carrying
+# the request id (django-guid: X-Request-ID, taken from the client when it is a valid UUID, else
+# made here). The id travels into the Celery tasks a request queues, so the worker's lines, the
+# e-mail and the webhook it sends carry it too. LOG_FORMAT=json: one JSON object per line. The
+# worker logs through this same configuration (portal/celery.py).
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
+if LOG_FORMAT not in {"plain", "json"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be plain or json, not {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "portal.core.logs.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s %(process)d",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]}
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # The request line replaces Django's own per-request lines (runserver, 4xx warnings).
+        "django.server": {"level": "ERROR"},
+        "django.request": {"level": "ERROR"},
+        "django_guid": {"level": "WARNING"},
+    },
+}
+DJANGO_GUID = {
+    "GUID_HEADER_NAME": "X-Request-ID",
+    "VALIDATE_GUID": True,
+    "RETURN_HEADER": True,
+    "EXPOSE_HEADER": False,
+    # The Celery side (into the tasks, and the worker's logging) is portal/celery.py's.
 }
 
 # --- The portal's own settings ------------------------------------------------------------

@@ -363,3 +363,46 @@ def test_it_sends_what_a_killed_worker_held_within_seconds_of_the_kill(fresh):
     deliveries = [int(r["headers"]["X-Portal-Delivery"]) for r in fresh.hook.requests]
     assert set(deliveries) == set(committed)
     assert len(deliveries) - len(set(deliveries)) <= fresh.worker.concurrency
+
+
+def test_it_follows_one_request_id_from_the_web_log_to_the_worker_mail_and_webhook(fresh, caplog):
+    """An agent takes a ticket over the API; the request's id is in its log line, in the worker's
+    log lines for the deliveries, and in the e-mail's and the webhook's headers."""
+    import logging
+
+    from rest_framework.test import APIClient
+
+    from portal.core.logs import RequestIdFilter
+
+    from tests.repairs.factories import make_ticket
+
+    merchant = MerchantUserFactory(email="follow@example.test", phone="13800000777", language="en")
+    agent = UserFactory(role="agent", email="", phone="")
+    WebhookSubscriberFactory(url=fresh.hook.url, kinds=[])
+    ticket = make_ticket({"merchant": merchant, "agent": agent, "engineer": None})
+    wait_for(lambda: not Notification.objects.filter(status__in=[S.PENDING, S.SENDING]).exists(), timeout=30,
+             message="the report's own deliveries")
+    fresh.smtp.messages.clear()
+    fresh.hook.requests.clear()
+
+    client = APIClient()
+    client.force_authenticate(agent)
+    caplog.handler.addFilter(RequestIdFilter())  # what the console handler adds to each line
+    with caplog.at_level(logging.INFO, logger="portal.request"):
+        response = client.post(
+            f"/api/v1/tickets/{ticket.service_order_no}/transition/", {"to": "remote_diagnosis"}, format="json"
+        )
+    assert response.status_code == 200, response.content
+    request_id = response["X-Request-ID"]
+    (line,) = [r for r in caplog.records if r.name == "portal.request"]
+    assert line.request_id == request_id and line.path.endswith("/transition/")
+    assert line.user_id == agent.pk and line.role == "agent" and line.status == 200
+
+    wait_for(lambda: fresh.smtp.messages and fresh.hook.requests, timeout=30, message="the e-mail and the webhook")
+    assert [m["X-Request-ID"] for m in fresh.smtp.messages] == [request_id]
+    # (urllib sends it as "X-request-id": header names are case-insensitive)
+    assert [{k.lower(): v for k, v in r["headers"].items()}["x-request-id"] for r in fresh.hook.requests] == [
+        request_id
+    ]
+    worker_lines = [line for line in Path(fresh.worker.log_path).read_text().splitlines() if request_id in line]
+    assert any("succeeded" in line for line in worker_lines), worker_lines
