@@ -373,7 +373,6 @@ def test_it_follows_one_request_id_from_the_web_log_to_the_worker_mail_and_webho
     from rest_framework.test import APIClient
 
     from portal.core.logs import RequestIdFilter
-
     from tests.repairs.factories import make_ticket
 
     merchant = MerchantUserFactory(email="follow@example.test", phone="13800000777", language="en")
