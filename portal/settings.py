@@ -273,10 +273,13 @@ SPECTACULAR_SETTINGS = {
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
-# Security. Behind a TLS-terminating proxy, set SECURE_SSL_REDIRECT etc. through the environment.
+# Security: HTTPS only in production, by default. Behind a proxy that already redirects http to
+# https, SECURE_SSL_REDIRECT=0 leaves it to the proxy. /healthz and /metrics answer on plain HTTP
+# too: load balancers and scrapers reach the application port directly.
 SESSION_COOKIE_SECURE = _strict_bool("SESSION_COOKIE_SECURE", not DEBUG)
 CSRF_COOKIE_SECURE = _strict_bool("CSRF_COOKIE_SECURE", not DEBUG)
-SECURE_SSL_REDIRECT = _strict_bool("SECURE_SSL_REDIRECT", False)
+SECURE_SSL_REDIRECT = _strict_bool("SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = _strict_bool("SECURE_HSTS_PRELOAD", False)
