@@ -6,18 +6,21 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test setup deps assets messages lint bench-import help
+.PHONY: run test setup deps assets messages lint lock bench-import help
 
 help:
 	@echo "make run    - set up and serve the portal on http://$(HOST):$(PORT) (SQLite, demo data)"
 	@echo "make test   - set up and run the whole test suite"
 	@echo "make lint   - ruff and the import layers (lint-imports)"
+	@echo "make lock   - recompile requirements.txt from requirements.in (upgrading; UPGRADE= keeps the pins)"
 
 $(VENV)/.installed: requirements.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is needed"'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -r requirements.txt
+	# Only what the lock names, at its versions and hashes (pip and setuptools included); pip-sync
+	# then removes anything else a venv may still hold.
+	$(BIN)/pip install --quiet --require-hashes -r requirements.txt
+	$(BIN)/pip-sync --quiet requirements.txt
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
@@ -40,6 +43,15 @@ run: setup
 
 test: setup
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The lock: every package pinned with its hashes, pip and setuptools included (--allow-unsafe), no
+# index or path of the machine it was made on. pip-tools comes from the lock itself.
+UPGRADE ?= --upgrade
+lock: $(VENV)/.installed
+	$(BIN)/pip-compile --quiet $(UPGRADE) --generate-hashes --allow-unsafe --strip-extras \
+	  --no-emit-index-url --no-emit-find-links --output-file requirements.txt requirements.in
+	$(BIN)/pip-sync --quiet requirements.txt
+	touch $(VENV)/.installed
 
 lint: deps
 	$(BIN)/ruff check .

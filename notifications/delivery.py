@@ -27,8 +27,9 @@ from django.db import DatabaseError, connection
 from django.db.models import F, Q
 from django.template.loader import select_template
 from django.utils import timezone, translation
+from django_guid import get_guid
 
-from notifications import sms, wechat
+from notifications import metrics, sms, wechat, worker
 from notifications.models import Notification, WechatBinding
 from notifications.providers import PermanentError, template_for
 
@@ -118,13 +119,23 @@ def render_params(notification, kind=None, language=None):
 # --- channels -------------------------------------------------------------------------------
 
 
+def _request_id_header():
+    """The id of the request whose change this delivery tells of (django-guid carries it from the
+    web request into the task), so one repair can be followed from page to mailbox."""
+    request_id = get_guid()
+    return {"X-Request-ID": request_id} if request_id else {}
+
+
 def send_email(notification):
     user = notification.recipient
     message = EmailMultiAlternatives(
         subject=render_subject(notification),
         body=render(notification, "body.txt"),
         to=[user.email],
-        headers={"Message-ID": f"<notification-{notification.pk}@{settings.NOTIFICATIONS_MESSAGE_DOMAIN}>"},
+        headers={
+            "Message-ID": f"<notification-{notification.pk}@{settings.NOTIFICATIONS_MESSAGE_DOMAIN}>",
+            **_request_id_header(),
+        },
     )
     message.attach_alternative(render(notification, "body.html"), "text/html")
     message.send()
@@ -195,7 +206,7 @@ def webhook_payload(notification):
 
 
 def sign(secret, timestamp, body):
-    """HMAC-SHA256 over `timestamp + "." + body`, hex (README: verifying a webhook)."""
+    """HMAC-SHA256 over `timestamp + "." + body`, hex (docs/notifications.md: verifying a webhook)."""
     message = f"{timestamp}.".encode() + body
     return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
 
@@ -215,6 +226,7 @@ def send_webhook(notification):
             "X-Portal-Delivery": str(notification.pk),
             "X-Portal-Timestamp": timestamp,
             "X-Portal-Signature": "sha256=" + sign(subscriber.secret, timestamp, body),
+            **_request_id_header(),
         },
     )
     try:
@@ -275,10 +287,15 @@ def _due(now, token):
 
 def claim(ids, token, now=None):
     """pending and due → sending for `ids`, atomically (one UPDATE); returns how many this
-    token now holds. A row another task holds, or one not due yet, is left alone."""
+    token now holds. A row another task holds, or one not due yet, is left alone. The claim names
+    this worker, so the row comes back within seconds if the worker dies (worker.py)."""
     now = now or timezone.now()
     return Notification.objects.filter(_due(now, token), pk__in=list(ids)).update(
-        status=Status.SENDING, claimed_by=token, claimed_at=now, attempts=F("attempts") + 1
+        status=Status.SENDING,
+        claimed_by=token,
+        claimed_worker=worker.identity(),
+        claimed_at=now,
+        attempts=F("attempts") + 1,
     )
 
 
@@ -364,6 +381,7 @@ def _deliver_one(n, row, preference):
         error = f"{type(exc).__name__}: {exc}"[:2000]
         if isinstance(exc, PermanentError) or n.attempts >= settings.NOTIFICATIONS_MAX_ATTEMPTS:
             row.update(status=Status.FAILED, last_error=error, claimed_by="", next_attempt_at=None)
+            metrics.record(n.channel, "failed")
             log.warning("notification %s failed after %s attempts: %s", n.pk, n.attempts, error)
             return "failed"
         delay = backoff(n.attempts)
@@ -384,6 +402,7 @@ def _deliver_one(n, row, preference):
         last_error="",
         provider_message_id=str(provider_id or "")[:100],
     )
+    metrics.record(n.channel, "sent")
     return "sent"
 
 

@@ -76,8 +76,10 @@ class Notification(models.Model):
     last_error = models.TextField(_("last error"), blank=True)
     # What the provider calls the message it accepted (an SMS BizId or SerialNo, a WeChat msgid).
     provider_message_id = models.CharField(_("provider message id"), max_length=100, blank=True)
-    # The task that holds the row while it is `sending` (a redelivered message carries the same id).
+    # The task that holds the row while it is `sending` (a redelivered message carries the same id),
+    # and the worker process running it (a WorkerHeartbeat name; empty when run in-process).
     claimed_by = models.CharField(max_length=64, blank=True, editable=False)
+    claimed_worker = models.CharField(max_length=200, blank=True, editable=False)
     claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     # When the row is next due: set when it is queued, pushed back by retries and quiet hours.
@@ -146,7 +148,7 @@ def _new_secret():
 
 
 class WebhookSubscriber(models.Model):
-    """A bank system that receives signed JSON POSTs (README: verifying a webhook)."""
+    """A bank system that receives signed JSON POSTs (docs/notifications.md: verifying a webhook)."""
 
     name = models.CharField(_("name"), max_length=100)
     url = models.URLField(_("URL"), max_length=300)
@@ -218,3 +220,22 @@ class WechatBinding(models.Model):
     @property
     def is_active(self):
         return self.disabled_at is None
+
+
+class WorkerHeartbeat(models.Model):
+    """A running Celery worker, as its rows' claimant: it refreshes `beat_at` every
+    NOTIFICATIONS_HEARTBEAT_SECONDS. A worker silent for NOTIFICATIONS_WORKER_LOST_SECONDS is gone,
+    and the rows it was sending are taken back (services.reclaim_orphans)."""
+
+    # hostname:pid:start of the worker's main process, unique per start (a restarted worker under
+    # systemd keeps its hostname, not its pid).
+    name = models.CharField(max_length=200, primary_key=True)
+    started_at = models.DateTimeField()
+    beat_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = _("worker heartbeat")
+        verbose_name_plural = _("worker heartbeats")
+
+    def __str__(self):
+        return self.name

@@ -7,11 +7,18 @@ from django.conf import settings
 from django.db import connections, transaction
 from django.db.models import Q
 from django.db.models.constants import OnConflict
+from django.db.models.functions import Now
 from django.urls import reverse
 from django.utils import timezone
 
 from notifications import kinds, wechat
-from notifications.models import Notification, NotificationPreference, WebhookSubscriber, WechatBinding
+from notifications.models import (
+    Notification,
+    NotificationPreference,
+    WebhookSubscriber,
+    WechatBinding,
+    WorkerHeartbeat,
+)
 
 log = logging.getLogger(__name__)
 
@@ -187,9 +194,34 @@ def enqueue(ids, countdown=None):
     return True
 
 
+def reclaim_orphans():
+    """Take back the rows being sent by workers that stopped beating (killed, or their machine
+    gone) NOTIFICATIONS_WORKER_LOST_SECONDS ago: back to pending and queued again at once. A
+    worker that beats keeps its rows, however long a delivery takes. Returns the rows queued."""
+    lost = timezone.now() - timedelta(seconds=settings.NOTIFICATIONS_WORKER_LOST_SECONDS)
+    # The heartbeats' own clock is the database's (worker.beat); compare on the database too.
+    alive = WorkerHeartbeat.objects.filter(beat_at__gt=Now() - timedelta(seconds=settings.NOTIFICATIONS_WORKER_LOST_SECONDS))
+    orphaned = (
+        Notification.objects.filter(status=Status.SENDING)
+        .exclude(claimed_worker="")
+        .exclude(claimed_worker__in=alive.values("name"))
+    )
+    ids = list(orphaned.values_list("pk", flat=True)[:5000])
+    if not ids:
+        return 0
+    taken = orphaned.filter(pk__in=ids).update(
+        status=Status.PENDING, claimed_by="", claimed_worker="", claimed_at=None, next_attempt_at=Now()
+    )
+    WorkerHeartbeat.objects.filter(beat_at__lt=lost - timedelta(days=1)).delete()
+    log.warning("%s notification(s) of stopped workers queued again", taken)
+    enqueue(ids)
+    return taken
+
+
 def requeue_stale(now=None):
     """Queue again what a lost message, a broker outage or a killed worker left behind; release
     SMS held for quiet hours once they end. Returns the number of rows queued."""
+    reclaimed = reclaim_orphans()
     now = now or timezone.now()
     after = timedelta(seconds=settings.NOTIFICATIONS_REQUEUE_AFTER_SECONDS)
     stale_sending = now - timedelta(seconds=settings.NOTIFICATIONS_STALE_SENDING_SECONDS)
@@ -200,15 +232,15 @@ def requeue_stale(now=None):
     )
     ids = list(due.order_by("next_attempt_at").values_list("pk", flat=True)[:5000])
     if not ids:
-        return 0
+        return reclaimed
     # Back to pending and due now; the row is queued again only when it is still stale next time.
     Notification.objects.filter(pk__in=ids).filter(
         Q(status=Status.PENDING)
         | Q(status=Status.HELD)
         | Q(status=Status.SENDING, claimed_at__lte=stale_sending)
-    ).update(status=Status.PENDING, next_attempt_at=now, claimed_by="", claimed_at=None)
+    ).update(status=Status.PENDING, next_attempt_at=now, claimed_by="", claimed_worker="", claimed_at=None)
     enqueue(ids)
-    return len(ids)
+    return reclaimed + len(ids)
 
 
 @transaction.atomic

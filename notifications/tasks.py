@@ -1,8 +1,23 @@
 """Thin Celery tasks: they take ids and call the delivery functions."""
 
-from celery import shared_task
+from celery import shared_task, signals
 
-from notifications import delivery, services
+from notifications import delivery, services, worker
+
+
+@signals.worker_init.connect
+def _name_the_worker(sender=None, **kwargs):
+    worker.start(sender.hostname)
+
+
+@signals.worker_ready.connect
+def _start_the_heartbeat(sender=None, **kwargs):
+    worker.start_beating()
+
+
+@signals.worker_shutdown.connect
+def _stop_the_heartbeat(sender=None, **kwargs):
+    worker.stop()
 
 
 @shared_task(name="notifications.deliver", bind=True, acks_late=True, reject_on_worker_lost=True, time_limit=60,

@@ -5,6 +5,7 @@ DATABASE_URL (PostgreSQL), REDIS_URL, SECRET_KEY, ALLOWED_HOSTS and the e-mail v
 Bad values fail loudly at start-up rather than at the first request.
 """
 
+import ipaddress
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -60,6 +61,8 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "axes",
+    "django_prometheus",
+    "django_guid",
     # The portal, from the ground up: each app imports only those listed before it (make lint).
     "portal.core",
     "portal.accounts",
@@ -71,6 +74,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # django-prometheus times every request between these two (/metrics: portal/metrics.py).
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "django_guid.middleware.guid_middleware",
+    "portal.core.middleware.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -83,6 +90,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
     # Axes must come last: it turns a locked-out login into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -113,6 +121,11 @@ DATABASES = {
         "DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'portal.sqlite3'}"
     )
 }
+# The same engines wrapped by django-prometheus, which counts queries, errors and connections.
+DATABASES["default"]["ENGINE"] = {
+    "django.db.backends.postgresql": "django_prometheus.db.backends.postgresql",
+    "django.db.backends.sqlite3": "django_prometheus.db.backends.sqlite3",
+}.get(DATABASES["default"]["ENGINE"], DATABASES["default"]["ENGINE"])
 if DATABASES["default"]["ENGINE"].endswith("postgresql"):
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
@@ -191,7 +204,8 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # Celery. With no REDIS_URL, tasks run eagerly in-process so `make run` needs no broker.
 REDIS_URL = env.str("REDIS_URL", default="")
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+# (memory://localhost/: with no host named, kombu warns on every eager task.)
+CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = _strict_bool("CELERY_TASK_ALWAYS_EAGER", not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
@@ -203,6 +217,22 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 120
 CELERY_TASK_SOFT_TIME_LIMIT = 100
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A worker must outlive any broker outage. Under celery 5.7.0 (kombu 5.7.0, redis-py 8.1.0) it did
+# not: on a lost connection the consumer first collect()s the connection, which detaches the
+# transport (transport.client = None), then close()s it again; that second close makes the
+# channel restore its unacknowledged messages (there are some whenever the worker is busy: acks_late)
+# through a new connection pool, whose parameters are read from the detached transport —
+# AttributeError: 'NoneType' object has no attribute 'hostname', which ignore_errors() does not
+# catch, so the worker logged "Unrecoverable error" and exited. requirements.in holds celery to the
+# 5.6 line (kombu 5.6, redis-py 6.4), whose consumer only collect()s; the real-worker test
+# tests/notifications/test_worker.py stops Redis under a busy worker and checks the same process
+# goes on. Reconnecting never gives up (the default stops after 100 attempts, and the worker with
+# it), and running deliveries are left to finish and record their outcome rather than cancelled:
+# their unacknowledged messages come back later and find their rows sent (claim() makes that a
+# no-op), where a cancelled SMTP or webhook call might already have been delivered.
+CELERY_BROKER_CONNECTION_RETRY = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 # Publishing gives up fast when the broker is down (notifications wait in the outbox meanwhile)
 # instead of holding the request that committed them for seconds of reconnect attempts.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -245,10 +275,13 @@ SPECTACULAR_SETTINGS = {
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
-# Security. Behind a TLS-terminating proxy, set SECURE_SSL_REDIRECT etc. through the environment.
+# Security: HTTPS only in production, by default. Behind a proxy that already redirects http to
+# https, SECURE_SSL_REDIRECT=0 leaves it to the proxy. /healthz and /metrics answer on plain HTTP
+# too: load balancers and scrapers reach the application port directly.
 SESSION_COOKIE_SECURE = _strict_bool("SESSION_COOKIE_SECURE", not DEBUG)
 CSRF_COOKIE_SECURE = _strict_bool("CSRF_COOKIE_SECURE", not DEBUG)
-SECURE_SSL_REDIRECT = _strict_bool("SECURE_SSL_REDIRECT", False)
+SECURE_SSL_REDIRECT = _strict_bool("SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = _strict_bool("SECURE_HSTS_PRELOAD", False)
@@ -273,13 +306,44 @@ SILENCED_SYSTEM_CHECKS = env.list(
     default=["security.W021"],
 )
 
+# Logs: one line per request (portal.core.middleware.RequestLogMiddleware), every line carrying
+# the request id (django-guid: X-Request-ID, taken from the client when it is a valid UUID, else
+# made here). The id travels into the Celery tasks a request queues, so the worker's lines, the
+# e-mail and the webhook it sends carry it too. LOG_FORMAT=json: one JSON object per line. The
+# worker logs through this same configuration (portal/celery.py).
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
+if LOG_FORMAT not in {"plain", "json"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be plain or json, not {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "portal.core.logs.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s %(process)d",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]}
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # The request line replaces Django's own per-request lines (runserver, 4xx warnings).
+        "django.server": {"level": "ERROR"},
+        "django.request": {"level": "ERROR"},
+        "django_guid": {"level": "WARNING"},
+    },
+}
+DJANGO_GUID = {
+    "GUID_HEADER_NAME": "X-Request-ID",
+    "VALIDATE_GUID": True,
+    "RETURN_HEADER": True,
+    "EXPOSE_HEADER": False,
+    # The Celery side (into the tasks, and the worker's logging) is portal/celery.py's.
 }
 
 # --- The portal's own settings ------------------------------------------------------------
@@ -330,7 +394,18 @@ DEPOSIT_WARNING_DAYS = [int(d) for d in env.list("DEPOSIT_WARNING_DAYS", default
 # Reports (insights/): a report page is kept this many seconds (0: never cached).
 REPORT_CACHE_SECONDS = env.int("REPORT_CACHE_SECONDS", default=300)
 
-# Notifications (notifications/): README "Notifications".
+# Metrics (/metrics, portal/metrics.py): answered only to `Authorization: Bearer METRICS_TOKEN`
+# (404 to everyone while it is unset), and only from METRICS_ALLOWED_IPS (addresses or networks,
+# comma-separated) when that is set.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=[])
+for _network in METRICS_ALLOWED_IPS:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"METRICS_ALLOWED_IPS: {exc}") from exc
+
+# Notifications (notifications/): docs/notifications.md.
 NOTIFICATIONS_MESSAGE_DOMAIN = env.str("NOTIFICATIONS_MESSAGE_DOMAIN", default="pos-portal.local")
 # One task delivers one event's rows (or a requeued batch), each claimed on its own; a batch that
 # runs longer than NOTIFICATIONS_BATCH_SECONDS queues the rest again (well within the time limit).
@@ -344,6 +419,11 @@ NOTIFICATIONS_REQUEUE_AFTER_SECONDS = env.int("NOTIFICATIONS_REQUEUE_AFTER_SECON
 # Longer than the delivery tasks' hard time limits (60 s; 90 s for a batch): a row still
 # `sending` after this long lost its worker.
 NOTIFICATIONS_STALE_SENDING_SECONDS = env.int("NOTIFICATIONS_STALE_SENDING_SECONDS", default=180)
+# Each worker beats every NOTIFICATIONS_HEARTBEAT_SECONDS; one silent for
+# NOTIFICATIONS_WORKER_LOST_SECONDS is gone, and the rows it was sending are queued again at once
+# (notifications/worker.py): seconds after a killed worker, not the stale time above.
+NOTIFICATIONS_HEARTBEAT_SECONDS = env.int("NOTIFICATIONS_HEARTBEAT_SECONDS", default=2)
+NOTIFICATIONS_WORKER_LOST_SECONDS = env.int("NOTIFICATIONS_WORKER_LOST_SECONDS", default=10)
 WEBHOOK_TIMEOUT_SECONDS = env.int("WEBHOOK_TIMEOUT_SECONDS", default=10)
 SMS_BACKEND = env.str("SMS_BACKEND", default="notifications.sms.ConsoleBackend")
 SMS_FILE_PATH = env.str("SMS_FILE_PATH", default=str(BASE_DIR / "var" / "sms.log"))

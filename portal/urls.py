@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from insights import views as insight_views
+from portal import metrics
 from portal.accounts import views as account_views
 from portal.accounts.forms import LoginForm
 from portal.core import views as core_views
@@ -17,6 +18,7 @@ admin.site.site_title = _("POS Lifecycle Portal")
 urlpatterns = [
     path("", insight_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
+    path("metrics", metrics.metrics, name="metrics"),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(authentication_form=LoginForm, redirect_authenticated_user=True),

@@ -10,8 +10,8 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from notifications import delivery, services, sms
-from notifications.models import Notification
+from notifications import delivery, services, sms, worker
+from notifications.models import Notification, WorkerHeartbeat
 from notifications.tasks import deliver_notification, deliver_notifications, requeue_stale
 from tests.factories import MerchantUserFactory, UserFactory
 from tests.notifications.factories import NotificationFactory, PreferenceFactory
@@ -130,6 +130,48 @@ def test_it_requeues_a_delivery_whose_worker_died_while_sending(settings):
         assert services.requeue_stale() == 1
     n.refresh_from_db()
     assert n.status == S.SENT and len(mail.outbox) == 1
+
+
+def _claimed_by_worker(name, beat_ago):
+    WorkerHeartbeat.objects.create(
+        name=name, started_at=timezone.now(), beat_at=timezone.now() - timedelta(seconds=beat_ago)
+    )
+    n = pending()
+    with mock.patch.object(worker, "_name", name):
+        assert delivery.claim([n.pk], f"task-of-{name}") == 1
+    return n
+
+
+def test_it_takes_back_at_once_the_rows_of_a_worker_that_stopped_beating(settings):
+    n = _claimed_by_worker("celery@a:1:1", beat_ago=settings.NOTIFICATIONS_WORKER_LOST_SECONDS + 1)
+    assert Notification.objects.get(pk=n.pk).claimed_worker == "celery@a:1:1"
+    assert services.reclaim_orphans() == 1
+    n.refresh_from_db()
+    assert n.status == S.SENT and len(mail.outbox) == 1
+
+
+def test_it_never_takes_a_row_from_a_worker_that_still_beats(settings):
+    n = _claimed_by_worker("celery@b:2:2", beat_ago=settings.NOTIFICATIONS_WORKER_LOST_SECONDS - 3)
+    assert services.reclaim_orphans() == 0
+    assert services.requeue_stale() == 0
+    assert Notification.objects.get(pk=n.pk).status == S.SENDING and mail.outbox == []
+
+
+def test_it_takes_back_the_rows_of_a_worker_whose_heartbeat_is_gone():
+    n = pending()
+    with mock.patch.object(worker, "_name", "celery@c:3:3"):  # never beat, or said goodbye
+        delivery.claim([n.pk], "task-c")
+    assert services.requeue_stale() == 1
+    assert Notification.objects.get(pk=n.pk).status == S.SENT
+
+
+def test_it_beats_under_a_name_unique_to_each_start():
+    with mock.patch.object(worker, "_name", ""):
+        worker.start("celery@host")
+        first = worker.identity()
+        assert first.startswith("celery@host:") and WorkerHeartbeat.objects.filter(name=first).exists()
+        worker.stop()
+        assert not WorkerHeartbeat.objects.filter(name=first).exists()
 
 
 def test_it_holds_sms_during_quiet_hours_and_releases_them_after(sms_outbox):

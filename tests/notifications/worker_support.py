@@ -87,8 +87,10 @@ class RedisServer:
 class Worker:
     """`celery -A portal worker` on the deliveries and celery queues, in its own process group."""
 
-    def __init__(self, env, log_path, concurrency=2, loglevel="INFO"):
+    def __init__(self, env, log_path, concurrency=2, loglevel="INFO", lean=True):
         self.env = env
+        # lean: without gossip, mingle and heartbeats (faster start); otherwise as the Procfile runs it.
+        self.lean = lean
         self.loglevel = loglevel
         self.log_path = log_path
         self.concurrency = concurrency
@@ -120,9 +122,7 @@ class Worker:
                 "prefork",
                 "--hostname",
                 self.hostname,
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
+                *(["--without-gossip", "--without-mingle", "--without-heartbeat"] if self.lean else []),
             ],
             cwd=ROOT,
             env=self.env,

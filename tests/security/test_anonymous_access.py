@@ -22,6 +22,7 @@ PUBLIC = {
     "password_reset_confirm": "forgotten password (signed link)",
     "password_reset_complete": "forgotten password",
     "healthz": "load balancers and monitoring",
+    "metrics": "Prometheus: 404 to anyone without the METRICS_TOKEN bearer token (tests/core/test_metrics.py)",
     "set_language": "the language switch works before signing in",
     "api-token": "POST username/password for an API token",
     "api-schema": "the OpenAPI schema",
