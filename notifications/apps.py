@@ -8,7 +8,10 @@ class NotificationsConfig(AppConfig):
     verbose_name = _("Notifications")
 
     def ready(self):
-        from notifications import checks  # noqa: F401 - registers the system checks
+        from notifications import (
+            checks,  # noqa: F401 - registers the system checks
+            tasks,  # noqa: F401 - registers the delivery tasks (queue.py sends by name)
+        )
         from portal.accounts.models import REVIEWER_ROLES, Role
         from portal.core import nav
 

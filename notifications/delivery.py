@@ -32,6 +32,7 @@ from django_guid import get_guid
 from notifications import metrics, sms, wechat, worker
 from notifications.models import Notification, WechatBinding
 from notifications.providers import PermanentError, template_for
+from notifications.queue import enqueue
 
 log = logging.getLogger(__name__)
 
@@ -354,8 +355,6 @@ def _deliver_many(ids, task_id):
         if time.monotonic() - started > settings.NOTIFICATIONS_BATCH_SECONDS:
             rest = [r.pk for r in rows[i:]]
             mine.filter(pk__in=rest).update(status=Status.PENDING, claimed_by="", attempts=F("attempts") - 1)
-            from notifications.services import enqueue
-
             enqueue(rest)
             break
         outcomes[n.pk] = _deliver_one(n, mine.filter(pk=n.pk), preferences.get(n.recipient_id))
@@ -391,8 +390,6 @@ def _deliver_one(n, row, preference):
             claimed_by="",
             next_attempt_at=now + timedelta(seconds=delay),
         )
-        from notifications.services import enqueue
-
         enqueue([n.pk], countdown=delay)
         return "retry"
     row.update(

@@ -19,6 +19,7 @@ from notifications.models import (
     WechatBinding,
     WorkerHeartbeat,
 )
+from notifications.queue import enqueue
 
 log = logging.getLogger(__name__)
 
@@ -172,26 +173,6 @@ def _insert_new(rows):
             row._state.db = connection.alias
             written.append(row)
     return written
-
-
-def enqueue(ids, countdown=None):
-    """Queue delivery tasks for `ids` (batches of NOTIFICATIONS_BATCH_SIZE). A broker that is down
-    only delays delivery: requeue_stale sends whatever is still pending a minute later."""
-    from notifications.tasks import deliver_notification, deliver_notifications
-
-    ids = list(ids)
-    size = settings.NOTIFICATIONS_BATCH_SIZE
-    try:
-        for start in range(0, len(ids), size):
-            chunk = ids[start : start + size]
-            if len(chunk) == 1:
-                deliver_notification.apply_async((chunk[0],), countdown=countdown, retry=False)
-            else:
-                deliver_notifications.apply_async((chunk,), countdown=countdown, retry=False)
-    except Exception as exc:  # noqa: BLE001 - the outbox rows are safe; the beat job retries
-        log.warning("could not queue notifications %s (%s); requeue_stale will", ids[:10], exc)
-        return False
-    return True
 
 
 def reclaim_orphans():

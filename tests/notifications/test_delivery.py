@@ -59,7 +59,7 @@ def test_it_delivers_an_events_rows_in_one_task_each_claimed_once(sms_outbox):
 def test_it_queues_the_rest_of_a_batch_again_when_its_time_is_up(settings):
     settings.NOTIFICATIONS_BATCH_SECONDS = 0
     rows = [pending(), pending()]
-    with mock.patch("notifications.services.enqueue") as enqueue:
+    with mock.patch("notifications.delivery.enqueue") as enqueue:
         assert delivery.deliver_many([n.pk for n in rows]) == {}
     enqueue.assert_called_once_with([n.pk for n in rows])
     assert set(Notification.objects.values_list("status", "attempts")) == {(S.PENDING, 0)}

@@ -27,7 +27,7 @@ from tests.notifications.conftest import (
 from tests.notifications.factories import PreferenceFactory
 from tests.notifications.standins import AliyunSms, Wechat
 from tests.notifications.test_worker import _database_url
-from tests.notifications.worker_support import RedisServer, Worker, wait_for
+from tests.notifications.worker_support import RedisServer, Worker, configure_celery, wait_for
 
 pytestmark = [
     pytest.mark.worker,
@@ -91,17 +91,13 @@ def stack(django_db_setup, django_db_blocker, tmp_path_factory):
     worker = Worker(env, tmp / "worker.log")
     worker.start()
     saved = {"broker_url": celery_app.conf.broker_url, "task_always_eager": celery_app.conf.task_always_eager}
-    celery_app.conf.broker_url = redis_server.url
-    celery_app.conf.task_always_eager = False
-    celery_app.amqp._producer_pool = None
-    celery_app._pool = None
+    configure_celery(broker_url=redis_server.url, task_always_eager=False)
+    assert celery_app.conf.broker_url == redis_server.url and not celery_app.conf.task_always_eager
 
     yield type("Stack", (), {"redis": redis_server, "aliyun": aliyun, "wechat": wechat_api, "worker": worker})
 
     worker.stop()
-    celery_app.conf.update(saved)
-    celery_app.amqp._producer_pool = None
-    celery_app._pool = None
+    configure_celery(**saved)
     aliyun.stop()
     wechat_api.stop()
     redis_server.stop()

@@ -26,6 +26,7 @@ from tests.notifications.worker_support import (
     SmtpSink,
     WebhookReceiver,
     Worker,
+    configure_celery,
     sms_lines,
     wait_for,
 )
@@ -50,13 +51,6 @@ def _database_url():
     if db.get("PASSWORD"):
         auth += f":{db['PASSWORD']}"
     return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
-def _configure(**values):
-    celery_app.conf.update(values)
-    celery_app.conf.update({f"CELERY_{name.upper()}": value for name, value in values.items()})
-    celery_app.amqp._producer_pool = None
-    celery_app._pool = None
 
 
 @pytest.fixture(scope="module")
@@ -95,7 +89,7 @@ def stack(django_db_setup, django_db_blocker, tmp_path_factory):
     # This test process publishes to our Redis instead of running tasks in-process. The settings
     # were read with the CELERY_ namespace: celery 5.6 looks those names up first, so set both.
     saved = {"broker_url": celery_app.conf.broker_url, "task_always_eager": celery_app.conf.task_always_eager}
-    _configure(broker_url=redis_server.url, task_always_eager=False)
+    configure_celery(broker_url=redis_server.url, task_always_eager=False)
     assert celery_app.conf.broker_url == redis_server.url and not celery_app.conf.task_always_eager
 
     yield type(
@@ -113,7 +107,7 @@ def stack(django_db_setup, django_db_blocker, tmp_path_factory):
     )
 
     worker.stop()
-    _configure(**saved)
+    configure_celery(**saved)
     hook.stop()
     smtp.stop()
     redis_server.stop()

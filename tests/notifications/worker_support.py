@@ -246,3 +246,14 @@ def sms_lines(path):
     if not os.path.exists(path):
         return []
     return [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line]
+
+
+def configure_celery(**values):
+    """Point the test process's Celery app at the test broker (or back). Celery 5.6 reads the
+    CELERY_-prefixed names it took from Django settings first, so both spellings are set."""
+    from portal.celery import app as celery_app
+
+    celery_app.conf.update(values)
+    celery_app.conf.update({f"CELERY_{name.upper()}": value for name, value in values.items()})
+    celery_app.amqp._producer_pool = None
+    celery_app._pool = None
