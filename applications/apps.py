@@ -7,6 +7,7 @@ class ApplicationsConfig(AppConfig):
     verbose_name = _("New-terminal applications")
 
     def ready(self):
+        from applications import panels  # noqa: F401 - registers the replacement panel of the ticket page
         from applications.models import Application
         from notifications import kinds
         from portal.accounts.models import REVIEWER_ROLES, Role

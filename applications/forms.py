@@ -79,7 +79,6 @@ class DocumentForm(forms.Form):
         self.helper.form_class = "row g-2 align-items-end"
         if application is not None:
             self.helper.form_action = reverse("applications:document_upload", args=[application.number])
-        self.helper.attrs = {"enctype": "multipart/form-data"}
         self.helper.add_input(Submit("submit", _("Upload")))
 
     def clean_file(self):

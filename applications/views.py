@@ -100,9 +100,15 @@ def _detail_context(request, application, bound=None):
         for t in workflow.allowed_transitions(application, user)
     ]
     old_terminal = application.old_terminal
+    documents = selectors.documents_by_kind(application)
     context = {
         "application": application,
-        "documents": selectors.documents_by_kind(application),
+        "documents": documents,
+        # What still stands in the way of submitting: a document missing, or one rejected.
+        "documents_to_upload": [
+            item["label"] for item in documents
+            if item["document"] is None or item["document"].verdict == ApplicationDocument.Verdict.REJECTED
+        ],
         "events": application.events.all(),
         "assigned": application.terminals.all(),
         "transition_forms": transition_forms,

@@ -8,9 +8,9 @@ class InsightsConfig(AppConfig):
     verbose_name = _("Dashboards, tracking and reports")
 
     def ready(self):
-        from portal.accounts.models import REVIEWER_ROLES, STAFF_ROLES, Role
+        from portal.accounts.models import REVIEWER_ROLES, Role
         from portal.core import nav
 
         nav.register("home", _("Home"), "house", Role.values, position=0)
-        nav.register("insights:search", _("Search"), "search", STAFF_ROLES, position=50)
+        # (The search page has its own box in the bar.)
         nav.register("insights:reports", _("Reports"), "bar-chart-line", REVIEWER_ROLES, position=51)

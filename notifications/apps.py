@@ -12,8 +12,8 @@ class NotificationsConfig(AppConfig):
             checks,  # noqa: F401 - registers the system checks
             tasks,  # noqa: F401 - registers the delivery tasks (queue.py sends by name)
         )
-        from portal.accounts.models import REVIEWER_ROLES, Role
+        from portal.accounts.models import REVIEWER_ROLES
         from portal.core import nav
 
-        nav.register("notifications:inbox", _("Notifications"), "bell", Role.values, position=90)
-        nav.register("notifications:log", _("Delivery log"), "send-check", REVIEWER_ROLES, position=91)
+        # (The notification centre has its own bell in the bar.)
+        nav.register("notifications:log", _("Delivery log"), "send-check", REVIEWER_ROLES, position=91, more=True)

@@ -26,3 +26,6 @@ SECURE_HSTS_SECONDS = 0
 DEMO_DATA_ALLOWED = True
 STATIC_ROOT = tempfile.mkdtemp(prefix="portal-test-static-")
 WHITENOISE_USE_FINDERS = True
+# The browser tests put axe-core (npm, a devDependency) into the pages they audit as a same-origin
+# script, which the Content-Security-Policy allows and the browser caches (tests/accessibility/axe.py).
+STATICFILES_DIRS = [*STATICFILES_DIRS, ("tests/axe-core", BASE_DIR / "node_modules" / "axe-core")]  # noqa: F405

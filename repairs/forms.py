@@ -6,6 +6,7 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Layout, Row, Submit
 from django import forms
 from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from portal.core.forms import ActionButton, StepForm
@@ -125,6 +126,7 @@ class CommentForm(forms.Form):
     is_public = forms.BooleanField(label=_("Visible to the merchant"), required=False, initial=False)
 
     def __init__(self, *args, user, ticket, **kwargs):
+        kwargs.setdefault("auto_id", "id_comment_%s")  # the attachment form has an is_public too
         super().__init__(*args, **kwargs)
         if not user.is_staff_role:
             del self.fields["is_public"]
@@ -144,6 +146,7 @@ class AttachmentForm(forms.Form):
     is_public = forms.BooleanField(label=_("Visible to the merchant"), required=False, initial=True)
 
     def __init__(self, *args, user, ticket, **kwargs):
+        kwargs.setdefault("auto_id", "id_attachment_%s")
         super().__init__(*args, **kwargs)
         if not user.is_staff_role:
             del self.fields["is_public"]
@@ -188,10 +191,29 @@ class TrackForm(forms.Form):
         return normalise_tag(self.cleaned_data["tag"])
 
 
+RATINGS = {
+    5: _("Very satisfied"),
+    4: _("Satisfied"),
+    3: _("Neither satisfied nor dissatisfied"),
+    2: _("Dissatisfied"),
+    1: _("Very dissatisfied"),
+}
+
+
+def rating_choices():
+    """5 to 1, each with its stars (decoration: the words say it) and what it means."""
+    return [
+        (n, format_html('<span class="rating-stars" aria-hidden="true">{}{}</span> {} — {}', "★" * n, "☆" * (5 - n),
+                        n, RATINGS[n]))
+        for n in RATINGS
+    ]
+
+
 class SatisfactionForm(forms.Form):
     rating = forms.TypedChoiceField(
         label=_("How satisfied are you with this repair?"),
-        choices=[(i, str(i)) for i in range(5, 0, -1)],
+        help_text=_("5 stars is the best, 1 star the worst."),
+        choices=rating_choices,
         coerce=int,
         widget=forms.RadioSelect,
     )

@@ -31,6 +31,9 @@ from repairs.qr import qr_svg_document, tracking_url
 from repairs.stages import ticket_steps
 from repairs.tracking import find_public_ticket
 
+# Who prints the repair request form (the branch and the call centre; reviewers never need it).
+REPAIR_FORM_ROLES = ("agent", "engineer", "admin")
+
 S = FaultTicket.Status
 
 
@@ -164,6 +167,8 @@ def _detail_context(request, ticket, *, bound=None, comment_form=None, attachmen
         user.is_merchant and ticket.merchant_id == user.merchant_id
         and ticket.status == S.READY_FOR_PICKUP and rr is not None
     )
+    # Until a branch is chosen (its card then says the same), the merchant sees what to bring there.
+    before_branch = user.is_merchant and ticket.status in (S.REPORTED, S.REMOTE_DIAGNOSIS)
     return {
         "ticket": ticket,
         "terminal": ticket.terminal,
@@ -178,6 +183,8 @@ def _detail_context(request, ticket, *, bound=None, comment_form=None, attachmen
         "comment_form": comment_form or CommentForm(user=user, ticket=ticket),
         "attachment_form": attachment_form or AttachmentForm(user=user, ticket=ticket),
         "logged": request.GET.get("logged") == "1" and user.is_staff_role,
+        "checklist": document_checklist(ticket.merchant) if before_branch else None,
+        "can_print_form": rr is not None and (user.is_superuser or user.role in REPAIR_FORM_ROLES),
         "can_reissue_code": ticket.status == S.READY_FOR_PICKUP and any(
             workflow.MACHINE.refusal(t, ticket, user) is None for t in workflow.MACHINE.steps_to(S.PICKED_UP)
         ),
@@ -273,7 +280,7 @@ def attachment(request, pk):
     return response
 
 
-@role_required("agent", "engineer", "admin")
+@role_required(*REPAIR_FORM_ROLES)
 def repair_form(request, service_order_no):
     """The printable repair request form (维修申请单) of a ticket taken in at a branch."""
     ticket = _ticket_or_404(request, service_order_no)
@@ -314,13 +321,19 @@ def track(request):
             context["limited_minutes"] = max(1, round(verdict.retry_after / 60))
             response = render(request, "repairs/track.html", context, status=429)
             response["Retry-After"] = str(verdict.retry_after)
-            return response
+            return _private(response)
         if form.is_valid():
             context["looked_up"] = True
             context["ticket"] = find_public_ticket(form.cleaned_data["no"], form.cleaned_data["tag"])
-    response = render(request, "repairs/track.html", context)
-    # Tracking pages carry a tag number in the link: keep them out of shared caches and referrers.
-    response["Referrer-Policy"] = "no-referrer"
+    return _private(render(request, "repairs/track.html", context))
+
+
+def _private(response):
+    """Tracking pages carry a tag number in the link: keep them out of shared caches, search engines
+    and referrers. "strict-origin" sends only the site's origin, never the link; "no-referrer" would
+    also make the browser send `Origin: null` with the page's own forms (the language switch), which
+    CSRF protection rightly refuses."""
+    response["Referrer-Policy"] = "strict-origin"
     response["X-Robots-Tag"] = "noindex"
     return response
 

@@ -13,6 +13,6 @@ class TerminalsConfig(AppConfig):
 
         nav.register("terminals:mine", _("My terminals"), "credit-card", (Role.MERCHANT,), position=20)
         nav.register("terminals:list", _("Terminals"), "credit-card-2-front", STAFF_ROLES, position=21)
-        nav.register("terminals:import", _("Import"), "upload", REVIEWER_ROLES, position=22)
+        nav.register("terminals:import", _("Import"), "upload", REVIEWER_ROLES, position=22, more=True)
 
         kinds.register("maintenance.reminder", _("Maintenance reminders"), quiet=True)

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portal.accounts.models import Branch, Channel, Merchant
+from portal.core.forms import DateInput
 from terminals.imports import check_import_file
 from terminals.models import Deregistration, MaintenanceRecord, Terminal, validate_mid, validate_tid
 
@@ -117,7 +118,7 @@ class DeregistrationForm(forms.Form):
     )
     certificate_number = forms.CharField(label=_("Certificate number"), max_length=60)
     witness = forms.CharField(label=_("Witness"), max_length=100)
-    date = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    date = forms.DateField(label=_("Date"), widget=DateInput())
     # Set by the confirmation step: the first POST shows a summary, the second records.
     confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
@@ -143,7 +144,6 @@ class ImportForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
-        self.helper.attrs = {"enctype": "multipart/form-data"}
         self.helper.add_input(Submit("submit", _("Import")))
 
     def clean_file(self):

@@ -143,15 +143,31 @@ def _playwright_browser():
         browser.close()
 
 
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    setattr(item, f"report_{report.when}", report)  # the page fixture's teardown reads it
+    return report
+
+
 @pytest.fixture
-def page(_playwright_browser, live_server):
+def page(_playwright_browser, live_server, request):
+    """A Chromium page on the live server. Every page a test visits is audited with axe-core at
+    375 px and 1280 px in both languages (tests/accessibility/axe.py)."""
+    from tests.accessibility.axe import AuditedPage
+
     context = _playwright_browser.new_context(
         base_url=live_server.url, locale="en-US", timezone_id="Asia/Shanghai"
     )
     context.set_default_timeout(15_000)
-    pg = context.new_page()
+    pg = AuditedPage(context.new_page())
     yield pg
-    context.close()
+    call = getattr(request.node, "report_call", None)
+    try:
+        if call is not None and call.passed:
+            pg.audit()  # the page the test ended on
+    finally:
+        context.close()
 
 
 @pytest.fixture

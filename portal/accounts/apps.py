@@ -12,4 +12,4 @@ class AccountsConfig(AppConfig):
         from portal.core import nav
 
         nav.register("accounts:merchants", _("Merchants"), "shop", STAFF_ROLES, position=10)
-        nav.register("accounts:branches", _("Branches"), "building", Role.values, position=15)
+        nav.register("accounts:branches", _("Branches"), "building", Role.values, position=15, more=True)

@@ -12,6 +12,7 @@ class LoginForm(AuthenticationForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
+        self.helper.form_tag = False  # the page's own form carries `next`
         self.helper.add_input(Submit("submit", _("Sign in"), css_class="w-100"))
 
 

@@ -16,7 +16,17 @@ def button(label, style="primary", name="submit", **attrs):
     return ActionButton(name, label, css_class=f"btn-{style}", **attrs)
 
 
-DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+class DateInput(forms.DateInput):
+    """`<input type="date">`. Its value must be ISO 8601 (2026-11-24) for the browser to show it,
+    whatever the page's language: Django would otherwise write the language's own format (2026/11/24)."""
+
+    input_type = "date"
+
+    def __init__(self, attrs=None, format="%Y-%m-%d"):
+        super().__init__(attrs, format=format)
+
+
+DATE_WIDGET = DateInput()
 
 
 def form_field(spec, *, required, label=None):

@@ -13,6 +13,7 @@ from portal.core.fragments import render_rows
 from repairs import selectors
 from repairs.forms import SatisfactionForm
 from repairs.models import FaultTicket, Satisfaction
+from repairs.panels import render_panels
 from repairs.qr import qr_svg, tracking_url
 from repairs.stages import ticket_steps
 from repairs.workflow import can_rate
@@ -144,3 +145,9 @@ def satisfaction_panel(context, ticket):
         "request": request,
         "csrf_token": context.get("csrf_token"),
     }
+
+
+@register.simple_tag(takes_context=True)
+def ticket_panels(context, ticket):
+    """What other areas offer on this ticket's page (repairs.panels)."""
+    return render_panels(ticket, context["request"].user)

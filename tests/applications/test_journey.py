@@ -44,14 +44,15 @@ def test_it_replaces_an_unrepairable_terminal_end_to_end(page, login, merchant_u
     form.get_by_test_id("do-unrepairable").click()
     page.get_by_test_id("ticket-status").and_(page.locator("[data-status=unrepairable]")).wait_for()
 
-    # The merchant files the replacement from that ticket and uploads the documents.
+    # The merchant, on that ticket's page, is offered the next step: a replacement.
     _sign_in(page, login, merchant_user)
-    page.goto("/applications/")
-    page.get_by_test_id(f"apply-replacement-{no}").click()
+    page.goto(f"/tickets/{no}/")
+    page.get_by_test_id("replacement-panel").get_by_role("link", name="Apply for a replacement").click()
     assert no in page.get_by_test_id("replacement-of").inner_text()
     page.get_by_label("Refundable deposit", exact=False).check()
     page.get_by_test_id("create-application").click()
     number = page.get_by_test_id("application-number").inner_text()
+    assert "Upload these documents first" in page.get_by_test_id("submit-hint").inner_text()
     for kind in ("business_licence", "legal_rep_id", "premises_proof"):
         upload = page.get_by_test_id("upload-form")
         upload.locator("select[name=kind]").select_option(kind)
@@ -60,6 +61,9 @@ def test_it_replaces_an_unrepairable_terminal_end_to_end(page, login, merchant_u
         )
         page.get_by_test_id("upload").click()
         page.get_by_test_id(f"verdict-{kind}").wait_for()
+    # With all three uploaded, the page says so instead of still asking for them.
+    assert page.get_by_test_id("submit-hint").inner_text().strip() == (
+        "All three documents are uploaded: you can submit the application.")
     page.get_by_test_id("do-submitted").click()
     assert page.get_by_test_id("application-status").inner_text() == "Submitted"
 
@@ -68,9 +72,18 @@ def test_it_replaces_an_unrepairable_terminal_end_to_end(page, login, merchant_u
     page.goto("/applications/queue/")
     page.get_by_test_id("queue-link").filter(has_text=number).click()
     page.get_by_test_id("do-under_review").click()
-    for kind in ("business_licence", "legal_rep_id", "premises_proof"):
-        page.get_by_test_id(f"verify-{kind}").click()
+    # Each document's buttons say which document they are for.
+    for kind, label in (("business_licence", "Business licence"), ("legal_rep_id", "Legal representative's ID"),
+                        ("premises_proof", "Proof of business premises")):
+        assert page.get_by_role("button", name=f"Reject {label}", exact=True).count() == 1
+        page.get_by_role("button", name=f"Verify {label}", exact=True).click()
         assert page.get_by_test_id(f"verdict-{kind}").inner_text() == "Verified"
+    # The long "documents checked" button stays inside its card, on a laptop and on a phone.
+    for width in (1280, 375):
+        page.set_viewport_size({"width": width, "height": 800})
+        card, button = page.get_by_test_id("actions").bounding_box(), page.get_by_test_id("do-inspection").bounding_box()
+        assert card["x"] <= button["x"] and button["x"] + button["width"] <= card["x"] + card["width"], (width, card, button)
+    page.set_viewport_size({"width": 1280, "height": 720})
     page.get_by_test_id("do-inspection").click()
     today = timezone.localdate().isoformat()
     page.fill("input[name=interview_date]", today)

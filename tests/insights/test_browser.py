@@ -75,7 +75,12 @@ def test_a_merchant_rates_a_finished_repair_on_the_ticket_page(page, login):
     login("mia", PASSWORD)
     page.goto(ticket.get_absolute_url())
     panel = page.get_by_test_id("satisfaction")
-    panel.get_by_label("4").check()
+    # Each choice says what it means, and which end is good.
+    assert "5 stars is the best, 1 star the worst." in panel.inner_text()
+    assert panel.get_by_label("5 — Very satisfied").count() == 1
+    assert panel.get_by_label("1 — Very dissatisfied").count() == 1
+    assert panel.locator("label .rating-stars").first.inner_text() == "★★★★★"
+    panel.get_by_label("4 — Satisfied").check()
     panel.get_by_label("Comment (optional)").fill("修得很快")
     panel.get_by_test_id("satisfaction-submit").click()
     given = page.get_by_test_id("satisfaction-given")

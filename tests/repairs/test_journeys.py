@@ -68,6 +68,11 @@ def test_it_resolves_a_fault_remotely(page, login, cast):
     so = page.get_by_test_id("service-order-no").inner_text()
     assert re.fullmatch(r"SO\d{8}-\d{4}", so)
     assert status_of(page) == "reported"
+    # The page that gives the number also says what to bring if the terminal has to go to a branch.
+    bring = page.get_by_test_id("bring-documents")
+    assert [li.inner_text().split(" (")[0] for li in bring.locator("li").all()] == [
+        "Account-opening permit", "Business licence", "Operator's ID"]
+    assert "TAG-J-1" in bring.inner_text()
     ticket_url = page.url
 
     # The agent takes it and resolves it remotely.

@@ -174,3 +174,16 @@ def test_it_follows_the_qr_link_to_the_timeline(client, ticket):
 
     response = client.get(tracking_path(ticket))
     assert 'data-testid="track-result"' in response.content.decode()
+
+
+@override_settings(TRACK_LIMIT=1)
+def test_it_keeps_the_tag_number_out_of_referrers_but_lets_the_page_post_its_language_form(client, ticket):
+    # "strict-origin": other sites and our own requests see only the origin, never the link with the
+    # tag number, and the browser still sends the real Origin with the page's forms ("no-referrer"
+    # made it send "Origin: null", which CSRF protection refuses).
+    params = {"no": ticket.service_order_no, "tag": "TAG-0001"}
+    for expected_status in (200, 429):
+        response = client.get(TRACK, params)
+        assert response.status_code == expected_status
+        assert response["Referrer-Policy"] == "strict-origin"
+        assert response["X-Robots-Tag"] == "noindex"

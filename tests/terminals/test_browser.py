@@ -22,7 +22,7 @@ def test_it_lets_a_merchant_open_a_terminal_see_its_timeline_and_log_a_cleaning(
     expect(timeline).to_contain_text("Registered")
     expect(timeline).to_contain_text("Active")
     page.get_by_test_id("log-cleaning").click()
-    expect(page.get_by_role("alert")).to_contain_text("Cleaning recorded")
+    expect(page.get_by_role("status")).to_contain_text("Cleaning recorded")
     expect(timeline.locator("li").first).to_contain_text("Cleaning")
     expect(page.get_by_test_id("last-cleaning")).not_to_contain_text("due")
 
