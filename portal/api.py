@@ -7,7 +7,7 @@ from rest_framework.routers import DefaultRouter
 from applications.api import ApplicationViewSet
 from notifications.api import NotificationViewSet
 from repairs.api import TicketViewSet
-from terminals.api import TerminalViewSet
+from terminals.api import TelemetryIngestView, TerminalViewSet
 
 router = DefaultRouter()
 # Apps register here, e.g. router.register("terminals", TerminalViewSet, basename="terminal").
@@ -18,5 +18,6 @@ router.register("applications", ApplicationViewSet, basename="application")
 
 urlpatterns = [
     path("auth/token/", ObtainAuthToken.as_view(), name="api-token"),
+    path("telemetry/", TelemetryIngestView.as_view(), name="api-telemetry"),
     path("", include(router.urls)),
 ]

@@ -364,6 +364,17 @@ TERMINAL_IMPORT_MAX_BYTES = env.int("TERMINAL_IMPORT_MAX_BYTES", default=20 * 10
 CLEANING_DAYS = env.int("CLEANING_DAYS", default=1)
 PAPER_ROLL_DAYS = env.int("PAPER_ROLL_DAYS", default=30)
 
+# Terminal health telemetry (terminals/telemetry.py, docs/telemetry.md): a signed batch's
+# timestamp must be within TELEMETRY_WINDOW_SECONDS of our clock (and its signature is refused if
+# seen again within that window); at most TELEMETRY_MAX_REPORTS reports and TELEMETRY_MAX_BYTES
+# bytes per batch; raw reports are kept TELEMETRY_RAW_DAYS days, their daily summaries
+# TELEMETRY_SUMMARY_DAYS days.
+TELEMETRY_WINDOW_SECONDS = env.int("TELEMETRY_WINDOW_SECONDS", default=300)
+TELEMETRY_MAX_REPORTS = env.int("TELEMETRY_MAX_REPORTS", default=10_000)
+TELEMETRY_MAX_BYTES = env.int("TELEMETRY_MAX_BYTES", default=8 * 1024 * 1024)
+TELEMETRY_RAW_DAYS = env.int("TELEMETRY_RAW_DAYS", default=30)
+TELEMETRY_SUMMARY_DAYS = env.int("TELEMETRY_SUMMARY_DAYS", default=400)
+
 # Fault tickets (repairs/): business hours from report to fix per priority, on the Chinese
 # working-day calendar (holidays and make-up days), within the working day below; tickets left
 # resolved or picked up close after TICKET_AUTO_CLOSE_DAYS; a pickup code locks after
@@ -462,6 +473,7 @@ CELERY_BEAT_SCHEDULE = {
     "tickets-sla-breach": {"task": "repairs.sla_breach_warnings", "schedule": 300.0},
     "tickets-auto-close": {"task": "repairs.auto_close_due_tickets", "schedule": 3600.0},
     "terminals-maintenance": {"task": "terminals.maintenance_reminders", "schedule": crontab(hour=9, minute=0)},
+    "terminals-telemetry-retention": {"task": "terminals.telemetry_retention", "schedule": crontab(hour=3, minute=15)},
     "applications-deposits": {"task": "applications.deposit_reminders", "schedule": crontab(hour=9, minute=30)},
 }
 

@@ -5,7 +5,15 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from terminals import services
-from terminals.models import Deregistration, ImportJob, MaintenanceRecord, Terminal, TerminalEvent
+from terminals.models import (
+    Deregistration,
+    ErrorCode,
+    ImportJob,
+    MaintenanceRecord,
+    TelemetrySource,
+    Terminal,
+    TerminalEvent,
+)
 
 
 class _ReadOnlyInline(admin.TabularInline):
@@ -105,3 +113,17 @@ class ImportJobAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(TelemetrySource)
+class TelemetrySourceAdmin(admin.ModelAdmin):
+    list_display = ("key", "name", "is_active", "created_at")
+    list_filter = ("is_active",)
+    search_fields = ("key", "name")
+
+
+@admin.register(ErrorCode)
+class ErrorCodeAdmin(admin.ModelAdmin):
+    list_display = ("code", "title", "severity")
+    list_filter = ("severity",)
+    search_fields = ("code", "title", "explanation")

@@ -1,6 +1,7 @@
 """REST API of terminals (DESIGN.md, "REST API"): read scoped by visibility; deregistration by staff."""
 
 import django_filters
+from django.conf import settings
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -17,10 +18,13 @@ from drf_spectacular.utils import (
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
+from portal.core.api import ErrorSerializer
 from portal.core.workflow import WorkflowError
-from terminals import selectors, services
+from terminals import selectors, services, telemetry
 from terminals.models import Deregistration, Terminal
 
 
@@ -172,3 +176,47 @@ class TerminalViewSet(viewsets.ReadOnlyModelViewSet):
                 return Response(exc.field_errors or {"detail": exc.message}, status=status.HTTP_400_BAD_REQUEST)
             return Response({"detail": exc.message}, status=status.HTTP_409_CONFLICT)
         return Response(DeregistrationSerializer(record).data, status=status.HTTP_201_CREATED)
+
+
+class TelemetryResultSerializer(serializers.Serializer):
+    accepted = serializers.IntegerField(help_text=_("Reports stored."))
+    duplicates = serializers.IntegerField(help_text=_("Reports already stored for that source, terminal and time."))
+    unknown_serials = serializers.ListField(child=serializers.CharField(), help_text=_("Serials we do not know: not stored."))
+
+
+class TelemetryIngestView(APIView):
+    """POST /api/v1/telemetry/: a signed batch of health reports from a terminal-management system
+    (terminals.telemetry; docs/telemetry.md). The signature is the authentication: no user."""
+
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+    parser_classes = ()
+    throttle_classes = ()
+
+    @extend_schema(
+        operation_id="telemetry_ingest",
+        summary=_("Send a signed batch of terminal health reports"),
+        request={"application/json": OpenApiTypes.OBJECT},
+        parameters=[
+            OpenApiParameter("X-Telemetry-Source", str, OpenApiParameter.HEADER, required=True),
+            OpenApiParameter("X-Telemetry-Timestamp", str, OpenApiParameter.HEADER, required=True),
+            OpenApiParameter("X-Telemetry-Signature", str, OpenApiParameter.HEADER, required=True),
+        ],
+        responses={200: TelemetryResultSerializer, 400: ErrorSerializer, 401: ErrorSerializer,
+                   409: ErrorSerializer, 413: ErrorSerializer},
+    )
+    def post(self, request):
+        # Read the raw body ourselves: the signature is over its bytes, and a batch may exceed
+        # DATA_UPLOAD_MAX_MEMORY_SIZE (TELEMETRY_MAX_BYTES bounds it instead).
+        raw = request._request.read(settings.TELEMETRY_MAX_BYTES + 1)
+        headers = request.headers
+        try:
+            result = telemetry.ingest(
+                source_key=headers.get("X-Telemetry-Source", ""),
+                timestamp=headers.get("X-Telemetry-Timestamp", ""),
+                signature=headers.get("X-Telemetry-Signature", ""),
+                body=raw,
+            )
+        except telemetry.TelemetryRefused as refused:
+            return Response(refused.body(), status=refused.status)
+        return Response(result)

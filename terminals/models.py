@@ -383,3 +383,152 @@ class ImportJob(models.Model):
         if not self.total:
             return 0
         return min(100, int(self.done * 100 / self.total))
+
+
+# --- Health telemetry from the bank's terminal-management systems (docs/telemetry.md) ---------
+
+
+def _new_secret():
+    import secrets
+
+    return secrets.token_hex(32)
+
+
+class TelemetrySource(models.Model):
+    """A terminal-management system (PAXSTORE, VHQ, …) allowed to send signed health reports."""
+
+    key = models.SlugField(
+        _("key"), max_length=40, unique=True, help_text=_("Sent as the X-Telemetry-Source header.")
+    )
+    name = models.CharField(_("name"), max_length=100)
+    secret = models.CharField(
+        _("signing secret"), max_length=128, default=_new_secret,
+        help_text=_("Shared with the source: it signs each batch with HMAC-SHA256."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("telemetry source")
+        verbose_name_plural = _("telemetry sources")
+        ordering = ["key"]
+
+    def __str__(self):
+        return f"{self.name} ({self.key})"
+
+
+class TelemetrySignature(models.Model):
+    """A batch signature already accepted: the same one again within the window is a replay."""
+
+    source = models.ForeignKey(TelemetrySource, on_delete=models.CASCADE, related_name="+")
+    signature = models.CharField(max_length=64)
+    seen_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["source", "signature"], name="telemetry_signature_once")]
+        indexes = [models.Index(fields=["seen_at"])]
+
+    def __str__(self):
+        return self.signature
+
+
+class ErrorCode(models.Model):
+    """What a terminal's error code means and the remote fix that usually clears it (bank-editable)."""
+
+    class Severity(models.TextChoices):
+        INFO = "info", _("Information")
+        WARNING = "warning", _("Warning")
+        SERIOUS = "serious", _("Serious")
+
+    code = models.CharField(_("code"), max_length=40, unique=True)
+    title = models.CharField(_("title"), max_length=120)
+    explanation = models.TextField(_("explanation"), blank=True)
+    suggested_fix = models.TextField(
+        _("suggested remote fix"), blank=True,
+        help_text=_("Offered to the agent during remote diagnosis as the resolution note."),
+    )
+    severity = models.CharField(_("severity"), max_length=10, choices=Severity.choices, default=Severity.WARNING)
+
+    class Meta:
+        verbose_name = _("error code")
+        verbose_name_plural = _("error codes")
+        ordering = ["code"]
+
+    def __str__(self):
+        return f"{self.code} — {self.title}"
+
+
+class HealthReport(models.Model):
+    """One health report of one terminal at one moment, as its TMS sent it (kept TELEMETRY_RAW_DAYS)."""
+
+    class Network(models.TextChoices):
+        CELLULAR = "cellular", _("Mobile network")
+        WIFI = "wifi", _("Wi-Fi")
+        ETHERNET = "ethernet", _("Ethernet")
+        NONE = "none", _("No network")
+
+    class Part(models.TextChoices):
+        OK = "ok", _("OK")
+        FAULT = "fault", _("Fault")
+        UNKNOWN = "unknown", _("Unknown")
+
+    # No index of their own: the unique constraint leads with source, the timeline index with terminal
+    # (every index is paid for on each of the many inserts).
+    source = models.ForeignKey(TelemetrySource, on_delete=models.PROTECT, related_name="+", db_index=False)
+    terminal = models.ForeignKey(
+        Terminal, on_delete=models.CASCADE, related_name="health_reports", db_index=False
+    )
+    reported_at = models.DateTimeField(_("reported"))
+    received_at = models.DateTimeField(_("received"), default=timezone.now)
+    online = models.BooleanField(_("online"))
+    software_version = models.CharField(_("software version"), max_length=40, blank=True)
+    firmware_version = models.CharField(_("firmware version"), max_length=40, blank=True)
+    signal_strength = models.SmallIntegerField(_("signal strength (%)"), null=True, blank=True)
+    network_type = models.CharField(_("network"), max_length=10, choices=Network.choices, blank=True)
+    battery_percent = models.SmallIntegerField(_("battery (%)"), null=True, blank=True)
+    on_mains = models.BooleanField(_("on mains power"), null=True)
+    paper_out = models.BooleanField(_("paper out"), default=False)
+    printer_status = models.CharField(_("printer"), max_length=10, choices=Part.choices, default=Part.UNKNOWN)
+    card_reader_status = models.CharField(
+        _("card reader"), max_length=10, choices=Part.choices, default=Part.UNKNOWN
+    )
+    # The first error code (what the reports and the "likely faulty" queue count) and every error.
+    error_code = models.CharField(_("error code"), max_length=40, blank=True)
+    errors = models.JSONField(_("errors"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("health report")
+        verbose_name_plural = _("health reports")
+        constraints = [
+            models.UniqueConstraint(fields=["source", "terminal", "reported_at"], name="health_report_once")
+        ]
+        indexes = [
+            models.Index(fields=["terminal", "-reported_at"]),
+            models.Index(fields=["reported_at"]),
+        ]
+
+    def __str__(self):
+        return f"{self.terminal_id} @ {self.reported_at:%Y-%m-%d %H:%M}"
+
+
+class HealthDailySummary(models.Model):
+    """One terminal's health over one China day, kept after its raw reports are gone."""
+
+    terminal = models.ForeignKey(Terminal, on_delete=models.CASCADE, related_name="health_days")
+    day = models.DateField(_("day"))
+    reports = models.PositiveIntegerField(_("reports"), default=0)
+    offline_reports = models.PositiveIntegerField(_("offline reports"), default=0)
+    error_reports = models.PositiveIntegerField(_("reports with errors"), default=0)
+    error_counts = models.JSONField(_("errors by code"), default=dict, blank=True)
+    last_seen_at = models.DateTimeField(_("last seen"), null=True, blank=True)
+    firmware_version = models.CharField(_("firmware version"), max_length=40, blank=True)
+    software_version = models.CharField(_("software version"), max_length=40, blank=True)
+
+    class Meta:
+        verbose_name = _("daily health summary")
+        verbose_name_plural = _("daily health summaries")
+        constraints = [models.UniqueConstraint(fields=["terminal", "day"], name="health_day_once")]
+        indexes = [models.Index(fields=["day"])]
+
+    def __str__(self):
+        return f"{self.terminal_id} {self.day}"

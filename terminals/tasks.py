@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from terminals import imports, periodic
+from terminals import imports, periodic, telemetry
 
 
 # An inventory of 100,000 rows takes well under a minute; the global 120 s limit is for deliveries.
@@ -16,3 +16,9 @@ def process_import(job_id):
 def maintenance_reminders():
     """The daily cleaning and paper-roll reminders (terminals.periodic)."""
     return periodic.maintenance_reminders()
+
+
+@shared_task(name="terminals.telemetry_retention", time_limit=3600, soft_time_limit=3500)
+def telemetry_retention():
+    """The nightly health-report retention: daily summaries, then old raw rows go (terminals.telemetry)."""
+    return telemetry.retention()
