@@ -10,7 +10,7 @@ class RepairsConfig(AppConfig):
         from notifications import kinds
         from portal.accounts.models import Role
         from portal.core import nav
-        from repairs import timeline
+        from repairs import health, timeline  # noqa: F401 - health registers the ticket's health panel
         from repairs.models import FaultTicket
 
         kinds.register("ticket.status", _("Fault ticket status changes"))

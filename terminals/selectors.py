@@ -194,3 +194,95 @@ def find_terminals(user, q, limit):
     match = Q(serial_number__in=variants) | Q(tag_number__in=variants) | Q(tid__in=variants) | Q(mid__in=variants)
     qs = Terminal.objects.visible_to(user).filter(match).select_related("merchant")
     return list(qs.order_by("serial_number")[:limit])
+
+
+@dataclass
+class HealthHour:
+    start: datetime
+    state: str  # "online", "offline" (no online report that hour) or "none" (no report)
+    errors: int
+
+
+@dataclass
+class TerminalHealth:
+    """A terminal's health over the last `days` days, for the health panel."""
+
+    days: int
+    latest: object = None  # the newest HealthReport, or None
+    hours: list = field(default_factory=list)
+    codes: list = field(default_factory=list)  # (ErrorCode or None, code, text, count), most frequent first
+
+    @property
+    def has_data(self):
+        return self.latest is not None
+
+    def count(self, state):
+        return sum(1 for h in self.hours if h.state == state)
+
+    @property
+    def error_hours(self):
+        return sum(1 for h in self.hours if h.errors)
+
+
+def terminal_health(terminal, days=7, now=None):
+    """Last seen, latest versions, an hourly online/offline/error timeline and the error codes of
+    the last `days` days, explained from the code table (four queries at any number of reports)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from terminals.models import ErrorCode, HealthReport
+
+    now = now or timezone.now()
+    end = timezone.localtime(now).replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    start = end - timedelta(days=days)
+    reports = HealthReport.objects.filter(terminal=terminal)
+    health = TerminalHealth(days=days, latest=reports.order_by("-reported_at").first())
+    if health.latest is None:
+        return health
+    buckets = {}
+    texts = {}
+    counts = {}
+    for at, online, errors in reports.filter(reported_at__gte=start, reported_at__lt=end).values_list(
+        "reported_at", "online", "errors"
+    ):
+        index = int((at - start).total_seconds() // 3600)
+        seen_online, n_errors = buckets.get(index, (False, 0))
+        buckets[index] = (seen_online or online, n_errors + len(errors))
+        for error in errors:
+            counts[error["code"]] = counts.get(error["code"], 0) + 1
+            texts.setdefault(error["code"], error.get("text", ""))
+    for index in range(days * 24):
+        online, n_errors = buckets.get(index, (None, 0))
+        state = "none" if online is None else ("online" if online else "offline")
+        health.hours.append(HealthHour(start + timedelta(hours=index), state, n_errors))
+    known = {c.code: c for c in ErrorCode.objects.filter(code__in=counts)}
+    health.codes = sorted(
+        ((known.get(code), code, texts[code], n) for code, n in counts.items()), key=lambda c: (-c[3], c[1])
+    )
+    return health
+
+
+def health_chart(health, width=504, height=40):
+    """The inline SVG's bars: one per hour (x, width, colour class, has errors)."""
+    if not health.hours:
+        return []
+    step = width / len(health.hours)
+    return [
+        {"x": round(n * step, 2), "w": round(step, 2), "state": h.state, "errors": h.errors, "start": h.start}
+        for n, h in enumerate(health.hours)
+    ]
+
+
+def health_panel_context(terminal, *, days=7, resolve_url=None):
+    """What templates/terminals/_health.html shows (the terminal page and the ticket page)."""
+    health = terminal_health(terminal, days=days)
+    return {
+        "health": health,
+        "chart": health_chart(health),
+        "online_hours": health.count("online"),
+        "offline_hours": health.count("offline"),
+        "silent_hours": health.count("none"),
+        "error_hours": health.error_hours,
+        "resolve_url": resolve_url,
+    }

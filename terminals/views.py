@@ -82,6 +82,8 @@ def _render_detail(request, terminal, status=200, **forms):
         "can_manage": can_manage,
         "deregistrations": selectors.deregistrations_for(user, terminal) if user.is_staff_role else [],
     }
+    if user.is_staff_role:
+        context.update(selectors.health_panel_context(terminal))
     if can_manage:
         S = Terminal.Status
         if terminal.status == S.IN_STOCK:
