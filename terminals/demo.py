@@ -7,7 +7,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from terminals import services
-from terminals.models import MaintenanceRecord, Terminal
+from terminals.models import HealthReport, MaintenanceRecord, TelemetrySource, Terminal
 
 MODELS = {
     "A920": ("PAX A920", "PAX"),
@@ -70,3 +70,28 @@ def seed(ctx):
                                       done_at=now - timedelta(days=1, hours=2)),
                 ]
             )
+
+    _seed_health(now, [ctx.terminals[spec[0]] for spec in ACTIVE])
+
+
+def _seed_health(now, terminals):
+    """Two days of health reports every 15 minutes from a demo terminal-management system: the
+    first terminal has been out of paper for three hours and was offline for two hours last night."""
+    source, _created = TelemetrySource.objects.get_or_create(key="demo-tms", defaults={"name": "演示终端管理系统"})
+    now = now.replace(second=0, microsecond=0)
+    for number, terminal in enumerate(terminals):
+        if HealthReport.objects.filter(terminal=terminal).exists():
+            continue
+        rows = []
+        for n in range(2 * 24 * 4):
+            paper = number == 0 and n < 12
+            errors = [{"code": "PAPER_OUT", "text": "Printer out of paper"}] if paper else []
+            rows.append(HealthReport(
+                source=source, terminal=terminal, reported_at=now - timedelta(minutes=15 * n),
+                online=not (number == 0 and 60 <= n < 68), software_version="PayApp 6.0.1",
+                firmware_version="3.3.1" if number % 2 else "3.4.0", signal_strength=60 + (n * 7) % 35,
+                network_type="cellular", battery_percent=90, on_mains=True, paper_out=paper,
+                printer_status="fault" if paper else "ok", card_reader_status="ok",
+                error_code="PAPER_OUT" if paper else "", errors=errors,
+            ))
+        HealthReport.objects.bulk_create(rows)
