@@ -9,7 +9,7 @@ from repairs.panels import ticket_panel
 
 
 @ticket_panel("replacement")
-def replacement_panel(ticket, user):
+def replacement_panel(ticket, user, request=None):
     if ticket.status not in (FaultTicket.Status.UNREPAIRABLE, FaultTicket.Status.REPLACEMENT):
         return ""
     if not (user.is_merchant or user.is_reviewer_or_admin):

@@ -12,10 +12,12 @@ from terminals.selectors import health_panel_context
 
 
 @ticket_panel("health")
-def health_panel(ticket, user):
+def health_panel(ticket, user, request=None):
     if not user.is_staff_role:
         return ""
     resolve_url = None
     if any(t.target == FaultTicket.Status.RESOLVED_REMOTELY for t in workflow.MACHINE.allowed(ticket, user)):
         resolve_url = reverse("tickets:transition", args=[ticket.service_order_no])
-    return render_to_string("terminals/_health.html", health_panel_context(ticket.terminal, resolve_url=resolve_url))
+    return render_to_string(
+        "terminals/_health.html", health_panel_context(ticket.terminal, resolve_url=resolve_url), request=request
+    )

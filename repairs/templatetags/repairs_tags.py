@@ -150,4 +150,4 @@ def satisfaction_panel(context, ticket):
 @register.simple_tag(takes_context=True)
 def ticket_panels(context, ticket):
     """What other areas offer on this ticket's page (repairs.panels)."""
-    return render_panels(ticket, context["request"].user)
+    return render_panels(ticket, context["request"].user, context["request"])
