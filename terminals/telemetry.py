@@ -5,8 +5,10 @@ X-Telemetry-Timestamp (Unix seconds) and X-Telemetry-Signature (`sha256=` and th
 keyed with the source's secret, of the timestamp, a dot and the raw body). See docs/telemetry.md.
 """
 
+import csv
 import hashlib
 import hmac
+import io
 import json
 import time
 from datetime import datetime, timedelta
@@ -217,9 +219,9 @@ _COLUMNS = (
 
 
 def _insert(source, rows, ids):
-    """Insert the reports not already stored; the number inserted. On PostgreSQL one statement of
-    column arrays (unnest) with ON CONFLICT DO NOTHING: the ORM's per-object bulk_create takes
-    seconds for 10,000 reports, this a fraction of one."""
+    """Insert the reports not already stored; the number inserted. On PostgreSQL: COPY into a
+    temporary table, then one INSERT … SELECT … ON CONFLICT DO NOTHING (the ORM's per-object
+    bulk_create took 5 s for 10,000 reports on the bench machine)."""
     received_at = timezone.now()
     values = {
         "terminal": [ids[r["serial_number"]] for r in rows],
@@ -232,17 +234,29 @@ def _insert(source, rows, ids):
     if connection.vendor == "postgresql":
         meta = HealthReport._meta
         columns = [meta.get_field(name).column for name, _type in _COLUMNS]
-        aliases = [f"c{n}" for n in range(len(_COLUMNS))]
-        selected = [f"{a}::jsonb" if name == "errors" else a for a, (name, _type) in zip(aliases, _COLUMNS, strict=True)]
-        sql = (
-            f"INSERT INTO {meta.db_table} (source_id, received_at, {', '.join(columns)}) "
-            f"SELECT %s, %s, {', '.join(selected)} "
-            f"FROM unnest({', '.join(f'%s::{t}[]' for _name, t in _COLUMNS)}) AS u({', '.join(aliases)}) "
-            "ON CONFLICT (source_id, terminal_id, reported_at) DO NOTHING"
-        )
+        buffer = io.StringIO()
+        # QUOTE_NONNUMERIC quotes every text (and None as ""): FORCE_NULL makes "" NULL in the
+        # nullable columns, the only ones that take None.
+        writer = csv.writer(buffer, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\n")
+        writer.writerows(zip(*(values[name] for name, _type in _COLUMNS), strict=True))
+        buffer.seek(0)
+        typed = ", ".join(f"{column} {'jsonb' if t == 'text' and name == 'errors' else t}"
+                          for column, (name, t) in zip(columns, _COLUMNS, strict=True))
         with connection.cursor() as cursor:
-            cursor.execute(sql, [source.pk, received_at, *(values[name] for name, _type in _COLUMNS)])
-            return cursor.rowcount
+            cursor.execute(f"CREATE TEMPORARY TABLE telemetry_in ({typed}) ON COMMIT DROP")
+            cursor.copy_expert(
+                f"COPY telemetry_in ({', '.join(columns)}) FROM STDIN "
+                "WITH (FORMAT csv, FORCE_NULL (signal_strength, battery_percent, on_mains))", buffer,
+            )
+            cursor.execute(
+                f"INSERT INTO {meta.db_table} (source_id, received_at, {', '.join(columns)}) "
+                f"SELECT %s, %s, {', '.join(columns)} FROM telemetry_in "
+                "ON CONFLICT (source_id, terminal_id, reported_at) DO NOTHING",
+                [source.pk, received_at],
+            )
+            inserted = cursor.rowcount
+            cursor.execute("DROP TABLE telemetry_in")  # inside an outer transaction (tests) too
+            return inserted
     # Elsewhere (the development SQLite): skip what is stored, then bulk_create.
     times = values["reported_at"]
     seen = set(

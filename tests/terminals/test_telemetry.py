@@ -103,7 +103,7 @@ def test_it_refuses_a_body_changed_after_signing(source, fleet_terminals):
 @override_settings(TELEMETRY_WINDOW_SECONDS=300)
 def test_it_refuses_a_timestamp_outside_the_window(source, fleet_terminals):
     reports = [_report(fleet_terminals[0].serial_number)]
-    for timestamp in (int(time.time()) - 301, int(time.time()) + 301):
+    for timestamp in (int(time.time()) - 305, int(time.time()) + 305):  # a margin for the clock moving on
         response = _post(source, reports, timestamp=timestamp)
         assert response.status_code == 400 and response.json()["code"] == "stale_timestamp"
     assert _post(source, reports, timestamp=int(time.time()) - 290).status_code == 200
@@ -168,11 +168,11 @@ def test_it_limits_the_size_of_a_batch(source, fleet_terminals):
 
 
 def test_it_stores_a_batch_in_a_constant_number_of_queries(source, fleet_terminals, django_assert_max_num_queries):
-    # source, terminals, the signature (in a savepoint), the duplicates, the insert: at any size.
+    # source, terminals, the signature (in a savepoint), the temporary table, COPY, insert: at any size.
     fleet = Fleet(serials=[t.serial_number for t in fleet_terminals])
     for rounds, start in ((1, timedelta(hours=3)), (20, timedelta(hours=2))):
         reports = list(fleet.play(datetime.now(UTC) - start, rounds=rounds))
-        with django_assert_max_num_queries(9):
+        with django_assert_max_num_queries(11):
             assert _post(source, reports).status_code == 200
 
 
