@@ -109,6 +109,48 @@ SERIAL = OpenApiParameter(
 )
 
 
+class HealthCodeSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    reports = serializers.IntegerField(help_text=_("Reports with this code in the period."))
+    title = serializers.CharField(help_text=_("From the error-code table, or the terminal's own text."))
+    severity = serializers.CharField(allow_blank=True)
+    explanation = serializers.CharField(allow_blank=True)
+    suggested_fix = serializers.CharField(allow_blank=True, help_text=_("The note for the resolved_remotely step."))
+
+
+class HealthSerializer(serializers.Serializer):
+    days = serializers.IntegerField()
+    last_seen = serializers.DateTimeField(allow_null=True)
+    online = serializers.BooleanField(allow_null=True)
+    firmware_version = serializers.CharField(allow_blank=True)
+    software_version = serializers.CharField(allow_blank=True)
+    online_hours = serializers.IntegerField()
+    offline_hours = serializers.IntegerField()
+    silent_hours = serializers.IntegerField()
+    error_hours = serializers.IntegerField()
+    codes = HealthCodeSerializer(many=True)
+
+
+def health_data(terminal):
+    """The health panel's content as data (terminals.selectors.health_panel_context)."""
+    context = selectors.health_panel_context(terminal)
+    health, latest = context["health"], context["health"].latest
+    return {
+        "days": health.days,
+        "last_seen": latest.reported_at if latest else None,
+        "online": latest.online if latest else None,
+        "firmware_version": latest.firmware_version if latest else "",
+        "software_version": latest.software_version if latest else "",
+        **{k: context[k] for k in ("online_hours", "offline_hours", "silent_hours", "error_hours")},
+        "codes": [
+            {"code": code, "reports": n, "title": known.title if known else text,
+             "severity": known.severity if known else "", "explanation": known.explanation if known else "",
+             "suggested_fix": known.suggested_fix if known else ""}
+            for known, code, text, n in health.codes
+        ],
+    }
+
+
 @extend_schema_view(
     list=extend_schema(summary="List the terminals you may see", tags=["terminals"]),
     retrieve=extend_schema(
@@ -176,6 +218,16 @@ class TerminalViewSet(viewsets.ReadOnlyModelViewSet):
                 return Response(exc.field_errors or {"detail": exc.message}, status=status.HTTP_400_BAD_REQUEST)
             return Response({"detail": exc.message}, status=status.HTTP_409_CONFLICT)
         return Response(DeregistrationSerializer(record).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary=_("The terminal's health over the last 7 days (staff)"),
+        responses={200: HealthSerializer, 404: OpenApiResponse(_error, description="Unknown terminal, or a merchant.")},
+    )
+    @action(detail=True, methods=["get"])
+    def health(self, request, serial_number=None, **kwargs):
+        if not request.user.is_staff_role:
+            raise Http404
+        return Response(health_data(self.get_object()))
 
 
 class TelemetryResultSerializer(serializers.Serializer):

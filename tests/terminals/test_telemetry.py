@@ -211,3 +211,16 @@ def test_retention_forgets_signatures_past_the_replay_window(source):
     TelemetrySignature.objects.create(source=source, signature="b" * 64)
     telemetry.retention()
     assert list(TelemetrySignature.objects.values_list("signature", flat=True)) == ["b" * 64]
+
+
+def test_the_api_gives_staff_the_health_and_the_suggested_fixes(source, fleet_terminals, agent, other_merchant_user):
+    terminal = fleet_terminals[0]
+    errors = [{"code": "PAPER_OUT", "text": "Printer out of paper"}]
+    _post(source, [_report(terminal.serial_number, firmware_version="3.4.0", errors=errors)])
+    client = APIClient(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_authenticate(agent)
+    data = client.get(f"/api/v1/terminals/{terminal.serial_number}/health/").json()
+    assert data["firmware_version"] == "3.4.0" and data["online"] is True and data["online_hours"] == 1
+    assert data["codes"][0]["code"] == "PAPER_OUT" and "paper roll" in data["codes"][0]["suggested_fix"]
+    client.force_authenticate(other_merchant_user)
+    assert client.get(f"/api/v1/terminals/{terminal.serial_number}/health/").status_code == 404
