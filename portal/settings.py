@@ -363,6 +363,9 @@ PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
 TERMINAL_IMPORT_MAX_BYTES = env.int("TERMINAL_IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
 CLEANING_DAYS = env.int("CLEANING_DAYS", default=1)
 PAPER_ROLL_DAYS = env.int("PAPER_ROLL_DAYS", default=30)
+# Loaner terminals (repairs/loans.py): the merchant and the branch are reminded once a loaner has
+# been out longer than LOANER_REMINDER_DAYS days.
+LOANER_REMINDER_DAYS = env.int("LOANER_REMINDER_DAYS", default=7)
 
 # Fault tickets (repairs/): business hours from report to fix per priority, on the Chinese
 # working-day calendar (holidays and make-up days), within the working day below; tickets left
@@ -461,6 +464,7 @@ CELERY_BEAT_SCHEDULE = {
     "notifications-requeue-stale": {"task": "notifications.requeue_stale", "schedule": 30.0},
     "tickets-sla-breach": {"task": "repairs.sla_breach_warnings", "schedule": 300.0},
     "tickets-auto-close": {"task": "repairs.auto_close_due_tickets", "schedule": 3600.0},
+    "loaners-overdue": {"task": "repairs.loaner_reminders", "schedule": crontab(hour=10, minute=0)},
     "terminals-maintenance": {"task": "terminals.maintenance_reminders", "schedule": crontab(hour=9, minute=0)},
     "applications-deposits": {"task": "applications.deposit_reminders", "schedule": crontab(hour=9, minute=30)},
 }

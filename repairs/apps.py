@@ -10,7 +10,7 @@ class RepairsConfig(AppConfig):
         from notifications import kinds
         from portal.accounts.models import Role
         from portal.core import nav
-        from repairs import timeline
+        from repairs import loans, timeline
         from repairs.models import FaultTicket
 
         kinds.register("ticket.status", _("Fault ticket status changes"))
@@ -18,6 +18,10 @@ class RepairsConfig(AppConfig):
         kinds.register("ticket.auto_closed", _("Fault tickets closed automatically"))
         kinds.register("sla.breach", _("SLA breach warnings"), staff_only=True)
         kinds.register_statuses("ticket", FaultTicket.Status)
+        kinds.register("loaner.lent", _("Loaner terminals lent"))
+        kinds.register("loaner.reminder", _("Loaner terminal reminders"))
+        kinds.register("loaner.returned", _("Loaner terminals returned"))
         timeline.register()
+        loans.register()
         nav.register("tickets:list", _("Fault tickets"), "tools", Role.values, position=30)
         nav.register("tickets:log_call", _("Log a call"), "telephone-inbound", (Role.AGENT, Role.ADMIN), position=31)

@@ -349,3 +349,71 @@ class Satisfaction(models.Model):
 
     def __str__(self):
         return f"{self.ticket_id}: {self.rating}"
+
+
+class LoanQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """With their ticket: the merchant's own, a branch's engineers theirs, admins all."""
+        return self.filter(ticket__in=FaultTicket.objects.visible_to(user))
+
+    def out(self):
+        return self.filter(outcome=Loan.Outcome.OUT)
+
+
+class Loan(models.Model):
+    """A loaner terminal lent to the ticket's merchant while its terminal is at the branch
+    (repairs.loans); the loaner's pool state is terminals.loaners'."""
+
+    class Outcome(models.TextChoices):
+        OUT = "out", _("On loan")
+        RETURNED = "returned", _("Returned")
+        MISSING = "missing", _("Missing")
+        DAMAGED = "damaged", _("Returned damaged")
+
+    ticket = models.ForeignKey(FaultTicket, on_delete=models.PROTECT, related_name="loans")
+    loaner = models.ForeignKey("terminals.Terminal", on_delete=models.PROTECT, related_name="loans",
+                               verbose_name=_("loaner"))
+    merchant = models.ForeignKey("accounts.Merchant", on_delete=models.PROTECT, related_name="+")
+    branch = models.ForeignKey("accounts.Branch", on_delete=models.PROTECT, related_name="+")
+    # As checked at the counter when lent, and the UnionPay parameters set up on it for the merchant.
+    serial_number = models.CharField(_("serial number"), max_length=40)
+    tag_number = models.CharField(_("tag number"), max_length=40)
+    tid = models.CharField(_("TID"), max_length=8, blank=True)
+    mid = models.CharField(_("MID"), max_length=15, blank=True)
+    lent_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    lent_at = models.DateTimeField(_("lent"), default=timezone.now)
+    outcome = models.CharField(_("outcome"), max_length=12, choices=Outcome.choices, default=Outcome.OUT)
+    returned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    returned_at = models.DateTimeField(_("accounted for"), null=True, blank=True)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+
+    objects = LoanQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("loan")
+        verbose_name_plural = _("loans")
+        ordering = ["-lent_at", "-pk"]
+        constraints = [
+            # One loaner per ticket, and a loaner with one merchant at a time.
+            models.UniqueConstraint(fields=["ticket"], condition=Q(outcome="out"), name="loan_one_per_ticket"),
+            models.UniqueConstraint(fields=["loaner"], condition=Q(outcome="out"), name="loan_one_merchant"),
+        ]
+        indexes = [
+            models.Index(fields=["loaner", "-lent_at"]),
+            models.Index(fields=["branch", "outcome"]),
+            models.Index(fields=["outcome", "lent_at"]),
+        ]
+
+    def __str__(self):
+        return f"{self.serial_number} → {self.ticket_id}"
+
+    @property
+    def is_out(self):
+        return self.outcome == self.Outcome.OUT
+
+    @property
+    def days_out(self):
+        end = self.returned_at or timezone.now()
+        return (end - self.lent_at).days
