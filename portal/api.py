@@ -7,6 +7,7 @@ from rest_framework.routers import DefaultRouter
 from applications.api import ApplicationViewSet
 from notifications.api import NotificationViewSet
 from repairs.api import TicketViewSet
+from repairs.loan_api import LoanerViewSet
 from terminals.api import TerminalViewSet
 
 router = DefaultRouter()
@@ -14,6 +15,7 @@ router = DefaultRouter()
 router.register("terminals", TerminalViewSet, basename="terminal")
 router.register("notifications", NotificationViewSet, basename="notification")
 router.register("tickets", TicketViewSet, basename="ticket")
+router.register("loaners", LoanerViewSet, basename="loaner")
 router.register("applications", ApplicationViewSet, basename="application")
 
 urlpatterns = [

@@ -14,7 +14,7 @@ from rest_framework.response import Response
 
 from portal.core.api import ErrorSerializer, step_serializer
 from portal.core.pagination import KeysetPagination
-from repairs import selectors, workflow
+from repairs import loan_api, selectors, workflow
 from repairs.models import FaultTicket, NetworkTest, RepairRequest, TicketEvent
 
 S = FaultTicket.Status
@@ -258,3 +258,15 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         except FaultTicket.DoesNotExist:
             raise Http404 from None
         return Response(TicketDetailSerializer(event.ticket, context={"request": request}).data)
+
+    @extend_schema(summary="Lend a loaner from the branch's pool (at intake)", request=loan_api.LendSerializer,
+                   responses={201: loan_api.LoanSerializer, **loan_api.ERRORS})
+    @action(detail=True, methods=["post"])
+    def loaner(self, request, service_order_no=None, **kwargs):
+        return loan_api.lend(request, self.get_object())
+
+    @extend_schema(summary="Check the loaner back in, or record it missing or damaged",
+                   request=loan_api.ReturnSerializer, responses={200: loan_api.LoanSerializer, **loan_api.ERRORS})
+    @action(detail=True, methods=["post"], url_path="loaner/return", url_name="loaner-return")
+    def loaner_return(self, request, service_order_no=None, **kwargs):
+        return loan_api.give_back(request, self.get_object())

@@ -23,5 +23,8 @@ class RepairsConfig(AppConfig):
         kinds.register("loaner.returned", _("Loaner terminals returned"))
         timeline.register()
         loans.register()
+        from repairs import loan_views  # noqa: F401 - registers the ticket page's loaner panel
         nav.register("tickets:list", _("Fault tickets"), "tools", Role.values, position=30)
+        nav.register("tickets:loaner_pool", _("Loaners"), "arrow-left-right", (Role.ENGINEER, Role.ADMIN),
+                     position=32, more=True)
         nav.register("tickets:log_call", _("Log a call"), "telephone-inbound", (Role.AGENT, Role.ADMIN), position=31)

@@ -9,6 +9,7 @@ from django.db.models.functions import Lead
 from django.utils import timezone
 
 from portal.accounts.models import Branch, Merchant
+from repairs import loans
 from repairs.models import (
     FaultTicket,
     NetworkTest,
@@ -316,3 +317,13 @@ def search_tickets(user, number, limit):
     """Tickets whose service-order number starts with `number` (SO20261124 lists that day's)."""
     qs = FaultTicket.objects.visible_to(user).filter(service_order_no__startswith=number)
     return list(qs.select_related("terminal", "merchant").order_by("service_order_no")[:limit])
+
+
+def loaner_notices(user):
+    """The loaners the user's merchant has now, as "on loan: <serial> — …" notices (repairs.loans)."""
+    return loans.merchant_notices(user)
+
+
+def loaner_utilisation(user):
+    """Loaners out now, average days out and missing over the pools `user` sees (repairs.loans)."""
+    return loans.utilisation(user)

@@ -131,7 +131,8 @@ class Terminal(models.Model):
         _("status"), max_length=20, choices=Status.choices, default=Status.IN_STOCK, editable=False
     )
     loaner_state = models.CharField(
-        _("loaner"), max_length=12, choices=LoanerState.choices, blank=True, default="", editable=False
+        _("loaner"), max_length=12, choices=LoanerState.choices, blank=True, default="", db_default="",
+        editable=False
     )
     # While on loan: the merchant that has it (for one repair only; terminals.loaners).
     loaned_to = models.ForeignKey(

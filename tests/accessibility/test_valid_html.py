@@ -49,6 +49,9 @@ NOT_PAGES = {
     "tickets:comment": "POST only, then back to the ticket",
     "tickets:attach": "POST only, then back to the ticket",
     "tickets:reissue_code": "POST only, then back to the ticket",
+    "tickets:loaner_lend": "POST only, then back to the ticket (its 400 page is checked in tests/repairs/test_loaner_pages.py)",
+    "tickets:loaner_return": "POST only, then back to the ticket",
+    "tickets:loaner_inspect": "POST only, then back to the loaner pool",
     "applications:document": "a file download",
     "applications:document_verdict": "POST only, then back to the application",
     "applications:transition": "POST only, then back to the application",
@@ -138,6 +141,13 @@ def _states_links_do_not_reach(username, client, language, settings):
             _visit(client, "post", "/tickets/log-call/", {"terminal": serial}),
             _visit(client, "post", "/tickets/log-call/", {"terminal": serial, "fault_type": "printer",
                                                           "symptoms": "打印模糊", "priority": "normal"}),
+        ]
+    if username == "engineer":
+        loaned = FaultTicket.objects.filter(loans__outcome="out").first()
+        pages += [
+            _visit(client, "post", reverse("tickets:loaner_return", args=[loaned.service_order_no]),
+                   {"outcome": "returned", "serial_number": "WRONG", "tag_number": "WRONG"}),
+            _visit(client, "post", reverse("tickets:loaner_inspect", args=["DEMO-LN-002"]), {"note": ""}),
         ]
     if username == "reviewer":
         upload = csv_bytes(stock_rows(3, start=900) + [["", "TAG-X", "PAX A920", "PAX", "NOPE", "", "", "", ""]])
