@@ -23,7 +23,6 @@ class RepairsConfig(AppConfig):
         kinds.register("loaner.returned", _("Loaner terminals returned"))
         timeline.register()
         loans.register()
-        from repairs import loan_views  # noqa: F401 - registers the ticket page's loaner panel
         nav.register("tickets:list", _("Fault tickets"), "tools", Role.values, position=30)
         nav.register("tickets:loaner_pool", _("Loaners"), "arrow-left-right", (Role.ENGINEER, Role.ADMIN),
                      position=32, more=True)

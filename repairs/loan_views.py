@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -18,20 +19,20 @@ from portal.core.views import bind_errors, refused
 from portal.core.workflow import WorkflowError
 from repairs import loans, selectors
 from repairs.forms import LoanerInspectionForm, LoanForm, LoanReturnForm
-from repairs.panels import ticket_panel
 from terminals import loaners as pool
 
 
-@ticket_panel("loaner")
-def loaner_panel(ticket, user, *, lend_form=None, return_form=None):
-    """The ticket's loaner: the merchant's notice, the engineer's lend or return form."""
+def loaner_panel(request, ticket, *, lend_form=None, return_form=None):
+    """The ticket's loaner: the merchant's notice, the engineer's lend or return form
+    (`{% loaner_panel ticket %}` on the ticket page)."""
+    user = request.user
     ticket_loans = loans.ticket_loans(ticket, user)
     current = next((loan for loan in ticket_loans if loan.is_out), None)
     staff = loans.may_handle(ticket, user)
     can_lend = staff and current is None and ticket.status in loans.LEND_STATUSES
     if not ticket_loans and not can_lend:
         return ""
-    return render_to_string("repairs/_loaner_panel.html", {
+    return mark_safe(render_to_string("repairs/_loaner_panel.html", {
         "ticket": ticket,
         "loans": ticket_loans,
         "current": current,
@@ -41,7 +42,7 @@ def loaner_panel(ticket, user, *, lend_form=None, return_form=None):
         "lend_form": lend_form or (LoanForm() if can_lend else None),
         "return_form": return_form or (LoanReturnForm() if staff and current else None),
         "is_merchant": user.is_merchant,
-    })
+    }, request=request))  # noqa: S308 - an auto-escaping template
 
 
 def _step(request, service_order_no, form_class, action, kind):
@@ -59,7 +60,7 @@ def _step(request, service_order_no, form_class, action, kind):
                 "serial": loan.serial_number, "outcome": loan.get_outcome_display()})
             return redirect(f"{ticket.get_absolute_url()}#loaner")
     messages.error(request, _("Please correct the fields marked below. Nothing was changed."))
-    panel = loaner_panel(ticket, request.user, **{kind: form})
+    panel = loaner_panel(request, ticket, **{kind: form})
     return render(request, "repairs/loaner_step.html", {"ticket": ticket, "panel": panel}, status=400)
 
 

@@ -222,9 +222,10 @@ def loaner_history(loaner):
 
 
 def utilisation(user, now=None):
-    """Loaners out now, average days out (loans accounted for) and missing, over the pools `user` sees."""
+    """Loaners out now, average days out (loans accounted for) and missing: a branch's for its
+    engineers, every branch's for reviewers and admins (the reports)."""
     loans = Loan.objects.all()
-    if not user.is_admin_role:
+    if not user.is_reviewer_or_admin:
         if not (user.is_engineer and user.branch_id):
             return {"out_now": 0, "average_days_out": None, "missing": 0, "loans": 0}
         loans = loans.filter(branch_id=user.branch_id)

@@ -168,3 +168,28 @@ def test_api_lists_the_pool_with_history_and_inspects(engineer_client, client, m
     assert done.status_code == 200 and done.json()["state"] == "available"
     client.force_login(merchant_user)
     assert client.get(f"/api/v1/loaners/{loaner.serial_number}/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_it_reports_loaner_utilisation_to_reviewers(client, reviewer, people, branch, engineer):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from repairs import loans
+
+    lent = []
+    for _ in range(3):
+        loaner = make_loaner(branch)
+        ticket = make_ticket(people, S.AT_BRANCH)
+        lent.append((ticket, loans.lend_loaner(ticket=ticket, actor=engineer, serial_number=loaner.serial_number,
+                                               tag_number=loaner.tag_number)))
+    (t1, l1), (t2, l2), _ = lent
+    Loan.objects.filter(pk__in=[l1.pk, l2.pk]).update(lent_at=timezone.now() - timedelta(days=4))
+    loans.return_loaner(ticket=t1, actor=engineer, serial_number=l1.serial_number, tag_number=l1.tag_number)
+    loans.return_loaner(ticket=t2, actor=engineer, outcome="missing", note="lost")
+    client.force_login(reviewer)
+    page = client.get(reverse("insights:reports")).content.decode()
+    assert 'data-testid="loaners-out">1<' in page
+    assert 'data-testid="loaners-missing">1<' in page
+    assert 'data-testid="loaners-days">4.0<' in page
