@@ -4,8 +4,9 @@ from datetime import timedelta
 
 import pytest
 from django.test import override_settings
-from django.utils import timezone
+from django.utils import timezone, translation
 
+from notifications import delivery
 from notifications.models import Notification
 from portal.core.workflow import WorkflowError
 from repairs import loans
@@ -42,6 +43,13 @@ def give_back(ticket, engineer, loaner, outcome="returned", **extra):
     )
 
 
+@pytest.fixture(autouse=True)
+def english():
+    # Messages are asserted in English (the portal's default language is Chinese).
+    with translation.override("en"):
+        yield
+
+
 @pytest.fixture
 def loaner(branch):
     return make_loaner(branch)
@@ -57,7 +65,11 @@ def test_it_lends_a_pooled_loaner_at_intake_and_binds_it_to_the_merchant(people,
     assert (loan.serial_number, loan.tag_number, loan.tid, loan.mid) == (
         loaner.serial_number, loaner.tag_number, "L1234567", "898310000009999"
     )
-    assert Notification.objects.filter(kind="loaner.lent", recipient=people["merchant"]).exists()
+    told = Notification.objects.filter(kind="loaner.lent", recipient=people["merchant"]).first()
+    with translation.override("en"):
+        english, chinese = delivery.render_subject(told, "en"), delivery.render_subject(told, "zh-hans")
+    assert english == f"Loaner terminal {loaner.serial_number} lent for ticket {ticket.service_order_no}"
+    assert chinese == f"因工单 {ticket.service_order_no} 借出备用机 {loaner.serial_number}"
     [notice] = loans.merchant_notices(people["merchant"])
     assert notice.text == f"On loan: {loaner.serial_number} — return it at pickup."
 
