@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from portal.accounts.models import Role
 from portal.accounts.roles import role_required
+from portal.core.pagination import paginate
 from portal.core.views import bind_errors, refused
 from portal.core.workflow import WorkflowError
 from repairs import loans, selectors
@@ -79,13 +80,15 @@ def give_back(request, service_order_no):
 @role_required(Role.ENGINEER, Role.ADMIN)
 def pool_page(request):
     """The loaner pool: stock per branch, each loaner's state and its current loan."""
-    loaners = list(pool.pool_for(request.user))
+    page = paginate(request, pool.pool_for(request.user))
+    loaners = list(page)
     out = loans.current_loans(loaners)
     for loaner in loaners:
         loaner.current_loan = out.get(loaner.pk)
     return render(request, "repairs/loaner_pool.html", {
         "stock": pool.stock_per_branch(request.user),
         "loaners": loaners,
+        "page": page,
         "utilisation": loans.utilisation(request.user),
         "inspection_form": LoanerInspectionForm(),
         "states": pool.L,
@@ -105,7 +108,7 @@ def loaner_history(request, serial_number):
     loaner = _loaner_or_404(request, serial_number)
     return render(request, "repairs/loaner_history.html", {
         "loaner": loaner,
-        "loans": list(loans.loaner_history(loaner)),
+        "loans": paginate(request, loans.loaner_history(loaner)),
         "inspection_form": LoanerInspectionForm(),
         "states": pool.L,
     })
@@ -127,5 +130,5 @@ def inspect(request, serial_number):
             messages.success(request, _("Loaner %(serial)s is back in the pool.") % {"serial": loaner.serial_number})
             return redirect("tickets:loaner_pool")
     return render(request, "repairs/loaner_history.html", {
-        "loaner": loaner, "loans": list(loans.loaner_history(loaner)), "inspection_form": form, "states": pool.L,
+        "loaner": loaner, "loans": paginate(request, loans.loaner_history(loaner)), "inspection_form": form, "states": pool.L,
     }, status=400)
