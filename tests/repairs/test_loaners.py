@@ -257,3 +257,21 @@ def test_it_lets_one_of_two_engineers_lend_the_last_loaner_on_postgres(people, b
     last.refresh_from_db()
     assert last.loaner_state == L.ON_LOAN
 
+
+
+@pytest.mark.django_db
+def test_it_refuses_to_import_a_loaner_on_loan_for_a_merchant(people, ticket_at, engineer, loaner, reviewer):
+    from terminals import services
+    from terminals.imports import run_import_job
+    from tests.terminals.helpers import csv_bytes, upload
+
+    ticket = ticket_at(S.AT_BRANCH)
+    lend(ticket, engineer, loaner)
+    row = [loaner.serial_number, loaner.tag_number, loaner.model, loaner.manufacturer, loaner.channel.code,
+           ticket.merchant.credit_code, "", "", ""]
+    job = services.create_import_job(uploaded=upload(csv_bytes([row])), file_format="csv", actor=reviewer)
+    job = run_import_job(job.pk)
+    assert (job.created_count, job.error_count) == (0, 1)
+    assert "is a loaner of a branch pool" in job.errors[0]["reason"]
+    loaner.refresh_from_db()
+    assert (loaner.merchant_id, loaner.loaned_to_id) == (None, ticket.merchant_id)
