@@ -109,6 +109,8 @@ def back_to_pool(*, loaner, actor, note=""):
 def pool_for(user):
     """The loaners `user` looks after: its branch's for an engineer, every branch's for an admin."""
     qs = Terminal.objects.exclude(loaner_state="").select_related("home_branch", "loaned_to")
+    if not user.is_authenticated:
+        return qs.none()
     if user.is_admin_role:
         return qs.order_by("home_branch__code", "serial_number")
     if user.is_engineer and user.branch_id:

@@ -193,3 +193,9 @@ def test_it_reports_loaner_utilisation_to_reviewers(client, reviewer, people, br
     assert 'data-testid="loaners-out">1<' in page
     assert 'data-testid="loaners-missing">1<' in page
     assert 'data-testid="loaners-days">4.0<' in page
+
+
+@pytest.mark.django_db
+def test_api_keeps_the_pool_from_anonymous_callers(client, loaner):
+    assert client.get("/api/v1/loaners/").status_code in (401, 403)
+    assert client.post(f"/api/v1/loaners/{loaner.serial_number}/inspection/", {"note": "x"}).status_code in (401, 403)
