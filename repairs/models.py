@@ -16,6 +16,7 @@ from portal.core.uploads import UploadTo
 
 
 class FaultTicketQuerySet(MerchantOwnedQuerySet):
+    branch_lookup = "branch_id"  # an engineer sees its own branch's tickets only
 
     def open(self):
         return self.exclude(status__in=FaultTicket.FINAL_STATUSES)
@@ -241,6 +242,17 @@ class NetworkTest(models.Model):
         return f"{self.ticket_id} {'pass' if self.passed else 'fail'}"
 
 
+class TicketPartQuerySet(models.QuerySet):
+    """A ticket's events, comments and files: those of the tickets the user may see (the visibility
+    rule), and for a merchant only the public ones."""
+
+    def visible_to(self, user):
+        tickets = FaultTicket.objects.visible_to(user)
+        # Staff who see every ticket need no subquery (a terminal's timeline reads its events so).
+        qs = self.filter(ticket__in=tickets) if tickets.query.has_filters() else self
+        return qs if user.is_staff_role else qs.filter(is_public=True)
+
+
 class TicketEvent(models.Model):
     """One line of a ticket's timeline, written in the same transaction as the change."""
 
@@ -253,6 +265,8 @@ class TicketEvent(models.Model):
     note = models.TextField(blank=True)
     is_public = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    objects = TicketPartQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("ticket event")
@@ -268,13 +282,6 @@ class TicketEvent(models.Model):
         return self.actor.display_name if self.actor_id else _("System")
 
 
-class TicketCommentQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        tickets = FaultTicket.objects.visible_to(user)
-        qs = self.filter(ticket__in=tickets)
-        return qs if user.is_staff_role else qs.filter(is_public=True)
-
-
 class TicketComment(models.Model):
     ticket = models.ForeignKey(FaultTicket, on_delete=models.CASCADE, related_name="comments")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -282,7 +289,7 @@ class TicketComment(models.Model):
     is_public = models.BooleanField(_("visible to the merchant"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
-    objects = TicketCommentQuerySet.as_manager()
+    objects = TicketPartQuerySet.as_manager()
 
     class Meta:
         ordering = ["created_at", "pk"]
@@ -290,10 +297,6 @@ class TicketComment(models.Model):
 
     def __str__(self):
         return f"{self.ticket_id}: {self.body[:30]}"
-
-
-class TicketAttachmentQuerySet(TicketCommentQuerySet):
-    pass
 
 
 class TicketAttachment(models.Model):
@@ -306,7 +309,7 @@ class TicketAttachment(models.Model):
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
-    objects = TicketAttachmentQuerySet.as_manager()
+    objects = TicketPartQuerySet.as_manager()
 
     class Meta:
         ordering = ["created_at", "pk"]
@@ -318,6 +321,7 @@ class TicketAttachment(models.Model):
 
 class SatisfactionQuerySet(MerchantOwnedQuerySet):
     merchant_lookup = "ticket__merchant_id"
+    branch_lookup = "ticket__branch_id"
 
 
 class Satisfaction(models.Model):
