@@ -61,7 +61,7 @@ def book(request, service_order_no):
                 for error in errors:
                     form.add_error(field if field in form.fields else None, error)
         else:
-            when = formats.date_format(timezone.localtime(booking.starts_at), "DATETIME_FORMAT")
+            when = timezone.localtime(booking.starts_at).strftime("%Y-%m-%d %H:%M")
             messages.success(request, _("Drop-off booked: %(when)s.") % {"when": when})
             return redirect(f"{ticket.get_absolute_url()}#dropoff")
     from repairs.views import _detail_context

@@ -14,7 +14,8 @@ def dropoff_panel(context, ticket):
     from repairs.dropoff_views import DropoffForm
 
     user = context["request"].user
-    booking = dropoff.current_booking(ticket)
+    # Only a ticket sent to a branch can have a booking: no query for the others.
+    booking = dropoff.current_booking(ticket) if ticket.branch_id else None
     waiting = ticket.status == FaultTicket.Status.AWAITING_BRANCH and ticket.branch_id
     can_book = bool(waiting) and dropoff.may_book(ticket, user)
     form = None
