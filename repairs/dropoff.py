@@ -9,7 +9,7 @@ ticket only. The page (repairs.views_dropoff) and the API (repairs.dropoff_api) 
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from django.db import transaction
 from django.db.models import Count
@@ -232,7 +232,8 @@ def _people(ticket, actor=None):
 
 def _notify_change(ticket, booking, actor, change):
     notify(
-        kind="dropoff.booking", event_key=f"dropoff:{booking.pk}:{change}:{booking.starts_at:%Y%m%d%H%M}",
+        # Each change is its own event (moving back and forth tells each move).
+        kind="dropoff.booking", event_key=f"dropoff:{booking.pk}:{change}:{booking.updated_at:%Y%m%d%H%M%S%f}",
         recipients=_people(ticket, actor), context=_context(ticket, booking, change), url=ticket.get_absolute_url(),
     )
 
@@ -317,6 +318,10 @@ def parse_slot(value):
         return None
     if parsed is None:
         return None
-    if timezone.is_naive(parsed):
-        parsed = timezone.make_aware(parsed, timezone.get_current_timezone())
-    return parsed
+    try:
+        if timezone.is_naive(parsed):
+            parsed = timezone.make_aware(parsed, timezone.get_current_timezone())
+        # In UTC: PostgreSQL refuses offsets beyond ±15:59, which Python accepts.
+        return parsed.astimezone(UTC)
+    except (OverflowError, ValueError):  # year 1 or 9999 pushed over the edge by an offset
+        return None

@@ -16,6 +16,8 @@ def dropoff_panel(context, ticket):
     user = context["request"].user
     # Only a ticket sent to a branch can have a booking: no query for the others.
     booking = dropoff.current_booking(ticket) if ticket.branch_id else None
+    if booking is not None:
+        booking.ticket = ticket  # is_missed reads its status: no second query
     waiting = ticket.status == FaultTicket.Status.AWAITING_BRANCH and ticket.branch_id
     can_book = bool(waiting) and dropoff.may_book(ticket, user)
     form = None
