@@ -122,7 +122,8 @@ def may_book(ticket, user):
     return user.is_agent or user.is_admin_role
 
 
-def _check(ticket, actor):
+def check_bookable(ticket, actor):
+    """Raise WorkflowError unless `actor` may book a drop-off for `ticket` now."""
     if not may_book(ticket, actor):
         raise WorkflowError(_("You cannot book a drop-off for this ticket."), code="forbidden")
     if ticket.status != S.AWAITING_BRANCH or not ticket.branch_id:
@@ -165,7 +166,7 @@ def book_slot(*, ticket, starts_at, actor, now=None):
     now = now or timezone.now()
     with transaction.atomic():
         locked = _lock_ticket(ticket)
-        _check(locked, actor)
+        check_bookable(locked, actor)
         _take_seat(locked, starts_at, now)
         booking = (
             DropoffBooking.objects.select_for_update()

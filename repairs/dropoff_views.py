@@ -50,6 +50,10 @@ def _ticket(request, service_order_no):
 def book(request, service_order_no):
     """Book the ticket's drop-off, or move it to another slot."""
     ticket = _ticket(request, service_order_no)
+    try:
+        dropoff.check_bookable(ticket, request.user)  # no form to correct: say why (or 403)
+    except WorkflowError as exc:
+        return refused(request, exc, ticket)
     form = DropoffForm(request.POST, ticket=ticket)
     if form.is_valid():
         try:

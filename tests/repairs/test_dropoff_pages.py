@@ -66,6 +66,22 @@ def test_it_hides_the_ticket_from_another_merchant(other_client, waiting):
 
 
 @pytest.mark.django_db
+def test_it_refuses_the_engineer_and_a_ticket_not_sent_to_a_branch(client, engineer, merchant_user, people, capacity):
+    waiting = make_ticket(people, S.AWAITING_BRANCH)
+    early = make_ticket(people, S.REMOTE_DIAGNOSIS)
+    slot = next_slot(waiting.branch_id).value
+    client.force_login(engineer)
+    assert client.post(reverse("tickets:dropoff_book", args=[waiting.service_order_no]),
+                       {"starts_at": slot}).status_code == 403
+    client.force_login(merchant_user)
+    response = client.post(reverse("tickets:dropoff_book", args=[early.service_order_no]), {"starts_at": slot})
+    assert response.status_code == 302 and response["Location"] == early.get_absolute_url()
+    page = client.get(early.get_absolute_url()).content.decode()
+    assert str(dropoff.NOT_BOOKABLE) in page
+    assert not DropoffBooking.objects.exists()
+
+
+@pytest.mark.django_db
 def test_it_cancels_from_the_page(merchant_client, waiting, people):
     dropoff.book_slot(ticket=waiting, starts_at=next_slot(waiting.branch_id).starts_at, actor=people["merchant"])
     response = merchant_client.post(reverse("tickets:dropoff_cancel", args=[waiting.service_order_no]))
