@@ -460,6 +460,7 @@ CELERY_TASK_ROUTES = {
 CELERY_BEAT_SCHEDULE = {
     "notifications-requeue-stale": {"task": "notifications.requeue_stale", "schedule": 30.0},
     "tickets-sla-breach": {"task": "repairs.sla_breach_warnings", "schedule": 300.0},
+    "tickets-dropoff-reminders": {"task": "repairs.dropoff_reminders", "schedule": 300.0},
     "tickets-auto-close": {"task": "repairs.auto_close_due_tickets", "schedule": 3600.0},
     "terminals-maintenance": {"task": "terminals.maintenance_reminders", "schedule": crontab(hour=9, minute=0)},
     "applications-deposits": {"task": "applications.deposit_reminders", "schedule": crontab(hour=9, minute=30)},

@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from portal.core.api import ErrorSerializer, step_serializer
 from portal.core.pagination import KeysetPagination
 from repairs import selectors, workflow
+from repairs.dropoff_api import DropoffActionsMixin
 from repairs.models import FaultTicket, NetworkTest, RepairRequest, TicketEvent
 
 S = FaultTicket.Status
@@ -184,7 +185,7 @@ class TicketFilter(django_filters.FilterSet):
         responses={200: TicketDetailSerializer, 404: OpenApiResponse(description="No such ticket visible to the caller")},
     ),
 )
-class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class TicketViewSet(DropoffActionsMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     lookup_field = "service_order_no"
     lookup_value_regex = "[^/]+"
     filterset_class = TicketFilter

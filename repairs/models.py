@@ -353,3 +353,112 @@ class Satisfaction(models.Model):
 
     def __str__(self):
         return f"{self.ticket_id}: {self.rating}"
+
+
+# --- booked drop-off slots (repairs/dropoff.py) -------------------------------------------------
+
+
+class DropoffCapacity(models.Model):
+    """What a branch publishes for drop-offs: seats per half-hour between its opening and closing
+    time, on Chinese working days (repairs.sla.is_workday) that are not one of its closures."""
+
+    branch = models.OneToOneField(
+        "accounts.Branch", on_delete=models.CASCADE, related_name="dropoff_capacity", verbose_name=_("branch")
+    )
+    opens_at = models.TimeField(_("first drop-off"), default="09:00")
+    closes_at = models.TimeField(_("drop-offs end"), default="17:00")
+    seats = models.PositiveSmallIntegerField(
+        _("seats per half-hour"), default=2, validators=[MinValueValidator(1), MaxValueValidator(50)]
+    )
+
+    class Meta:
+        verbose_name = _("drop-off capacity")
+        verbose_name_plural = _("drop-off capacities")
+
+    def __str__(self):
+        return f"{self.branch_id}: {self.seats} × {str(self.opens_at)[:5]}–{str(self.closes_at)[:5]}"
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        for name in ("opens_at", "closes_at"):
+            value = getattr(self, name)
+            if value and (value.minute % 30 or value.second):
+                raise ValidationError({name: _("Use a time on the hour or the half-hour.")})
+        if self.opens_at and self.closes_at and self.opens_at >= self.closes_at:
+            raise ValidationError({"closes_at": _("Drop-offs must end after the first one.")})
+
+
+class BranchClosure(models.Model):
+    """A day a branch takes no drop-offs (besides the public holidays the calendar knows)."""
+
+    branch = models.ForeignKey(
+        "accounts.Branch", on_delete=models.CASCADE, related_name="closures", verbose_name=_("branch")
+    )
+    date = models.DateField(_("date"))
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("branch closure")
+        verbose_name_plural = _("branch closures")
+        ordering = ["date"]
+        constraints = [models.UniqueConstraint(fields=["branch", "date"], name="one_closure_per_branch_day")]
+
+    def __str__(self):
+        return f"{self.branch_id} {self.date}"
+
+
+class DropoffBooking(models.Model):
+    """A seat at a branch's counter in one half-hour slot, for one ticket sent to that branch."""
+
+    class Status(models.TextChoices):
+        BOOKED = "booked", _("Booked")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    SLOT_MINUTES = 30
+
+    ticket = models.ForeignKey(
+        FaultTicket, on_delete=models.CASCADE, related_name="dropoff_bookings", verbose_name=_("ticket")
+    )
+    branch = models.ForeignKey(
+        "accounts.Branch", on_delete=models.PROTECT, related_name="dropoff_bookings", verbose_name=_("branch")
+    )
+    starts_at = models.DateTimeField(_("drop-off time"))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.BOOKED)
+    booked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("booked by")
+    )
+    created_at = models.DateTimeField(_("booked"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("drop-off booking")
+        verbose_name_plural = _("drop-off bookings")
+        ordering = ["starts_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ticket"], condition=Q(status="booked"), name="one_dropoff_booking_per_ticket"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["branch", "status", "starts_at"]),
+            models.Index(fields=["status", "starts_at"]),
+        ]
+
+    def __str__(self):
+        return f"{self.ticket_id} @ {self.starts_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def ends_at(self):
+        from datetime import timedelta
+
+        return self.starts_at + timedelta(minutes=self.SLOT_MINUTES)
+
+    @property
+    def is_missed(self):
+        """The slot is over and the terminal never reached the counter (the ticket still waits)."""
+        return (
+            self.status == self.Status.BOOKED
+            and self.ends_at <= timezone.now()
+            and self.ticket.status == FaultTicket.Status.AWAITING_BRANCH
+        )

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from repairs import periodic, workflow
+from repairs import dropoff, periodic, workflow
 
 
 @shared_task(name="repairs.auto_close_due_tickets", time_limit=600, soft_time_limit=540)
@@ -15,3 +15,9 @@ def auto_close_due_tickets():
 def sla_breach_warnings():
     """Warn whoever has each ticket past its SLA due time (once per ticket)."""
     return periodic.sla_breach_warnings()
+
+
+@shared_task(name="repairs.dropoff_reminders", time_limit=600, soft_time_limit=540)
+def dropoff_reminders():
+    """Remind merchants of booked drop-offs the evening before and an hour before (once each)."""
+    return dropoff.reminders_due()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from repairs import views
+from repairs import dropoff_views, views
 
 app_name = "tickets"
 
@@ -17,6 +17,8 @@ urlpatterns = [
     path("<str:service_order_no>/pickup-code/", views.reissue_code, name="reissue_code"),
     path("<str:service_order_no>/qr.svg", views.ticket_qr, name="qr"),
     path("<str:service_order_no>/rating/", views.rate, name="rate"),
+    path("<str:service_order_no>/drop-off/", dropoff_views.book, name="dropoff_book"),
+    path("<str:service_order_no>/drop-off/cancel/", dropoff_views.cancel, name="dropoff_cancel"),
 ]
 
 # Public tracking (no sign-in), at the portal's root: /track/ (portal/urls.py, namespace "tracking").
