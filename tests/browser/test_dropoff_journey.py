@@ -1,6 +1,9 @@
 """Browser journey: the merchant books a drop-off slot on the ticket page; the branch engineer
 sees it in today's bookings at the top of the repair queue."""
 
+from datetime import datetime, time
+from types import SimpleNamespace
+
 import pytest
 from django.utils import timezone
 
@@ -17,6 +20,14 @@ def waiting(monkeypatch):
     # The journey books a slot of today: make today a working day whatever day the suite runs on
     # (the calendar's holidays are tested in tests/repairs/test_dropoff.py).
     monkeypatch.setattr(dropoff, "is_workday", lambda day: True)
+    # ... and let the drop-off service's clock stand at 00:05 today (Shanghai), so today has free
+    # slots left at any hour the suite runs (the live server runs in this process).
+    midnight = timezone.make_aware(datetime.combine(timezone.localdate(), time(0, 5)))
+    clock = SimpleNamespace(**{name: getattr(timezone, name) for name in ("get_current_timezone", "make_aware", "is_naive")})
+    clock.now = lambda: midnight
+    clock.localtime = lambda value=None, tz=None: timezone.localtime(value or midnight, tz)
+    clock.localdate = lambda value=None, tz=None: timezone.localdate(value or midnight, tz)
+    monkeypatch.setattr(dropoff, "timezone", clock)
     branch = BranchFactory(code="BR001", name="浦东支行")
     DropoffCapacity.objects.create(branch=branch, opens_at="00:00", closes_at="23:30", seats=2)
     people = {
