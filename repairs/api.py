@@ -99,7 +99,7 @@ class TicketDetailSerializer(TicketSerializer):
         rr = selectors.repair_request(ticket)
         return RepairRequestSerializer(rr).data if rr else None
 
-    @extend_schema_field(OpenApiTypes.STR)
+    @extend_schema_field(serializers.CharField(allow_null=True))
     def get_pickup_code(self, ticket):
         """Only to the ticket's own merchant, only while ready for pickup."""
         user = self._user()
