@@ -50,6 +50,11 @@ PATTERNS = {
     "MonthlyVolume": {"terminal": DEVICE},
     "Deregistration": {"terminal": DEVICE},
 }
+# Choices a serializer of a lower app cannot name (terminals does not know repairs' states).
+ENUMS = {
+    "TicketBrief": {"status": "TicketStatusEnum", "fault_type": "FaultTypeEnum"},
+    "Deregistration": {"terminal_status": "TerminalStatusEnum"},
+}
 PATH_PATTERNS = {"service_order_no": SO, "number": AP, "serial_number": DEVICE}
 # The /transition/ bodies: component name → the workflow whose table they follow.
 TRANSITIONS = {"TicketTransition": ticket_workflow.MACHINE, "ApplicationTransition": application_workflow.MACHINE}
@@ -89,13 +94,18 @@ def document_errors(result, generator, request, public):
 
 
 def document_patterns(result, generator, request, public):
-    """Patterns on the numbers, in answers and in paths."""
+    """Patterns on the numbers, in answers and in paths; enums a lower app's serializer cannot name."""
     schemas = result.get("components", {}).get("schemas", {})
     for component, patterns in PATTERNS.items():
         properties = schemas.get(component, {}).get("properties", {})
         for name, pattern in patterns.items():
             if name in properties:
                 properties[name]["pattern"] = pattern
+    for component, enums in ENUMS.items():
+        properties = schemas.get(component, {}).get("properties", {})
+        for name, enum in enums.items():
+            if name in properties and enum in schemas:
+                properties[name] = {"$ref": f"#/components/schemas/{enum}"}
     for item in result.get("paths", {}).values():
         for method, operation in item.items():
             if method not in METHODS:

@@ -45,6 +45,10 @@ def test_it_names_every_choice_as_an_enum(schema):
     assert enum(schema, "FeePlanEnum") == set(Application.FeePlan.values)
     assert enum(schema, "TerminalStatusEnum") == set(Terminal.Status.values)
     assert enum(schema, "DeregistrationMethodEnum") == set(Deregistration.Method.values)
+    assert enum(schema, "VerdictEnum") == set(ApplicationDocument.Verdict.values)
+    brief = schema["components"]["schemas"]["TicketBrief"]["properties"]
+    assert brief["status"] == {"$ref": "#/components/schemas/TicketStatusEnum"}
+    assert brief["fault_type"] == {"$ref": "#/components/schemas/FaultTypeEnum"}
 
 
 def test_it_states_the_number_patterns_of_their_owners(schema):
