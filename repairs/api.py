@@ -13,6 +13,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from portal.core.api import ErrorSerializer, step_serializer
+from portal.core.numbering import number_pattern
 from portal.core.pagination import KeysetPagination
 from repairs import selectors, workflow
 from repairs.models import FaultTicket, NetworkTest, RepairRequest, TicketEvent
@@ -186,7 +187,8 @@ class TicketFilter(django_filters.FilterSet):
 )
 class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     lookup_field = "service_order_no"
-    lookup_value_regex = "[^/]+"
+    # Only well-formed numbers reach the view: a NUL byte in the path was a 500 from PostgreSQL.
+    lookup_value_regex = number_pattern("SO", anchored=False)
     filterset_class = TicketFilter
     pagination_class = KeysetPagination
 
