@@ -9,7 +9,7 @@ merchant) over a small world (terminals, a ticket, an application of the merchan
   meet 404s);
 - stateful: journeys following the schema's links (create a ticket or an application, then read
   and move it).
-Examples are bounded and derandomised so the run is reproducible and short (see the README).
+Examples are bounded and derandomised so the run is reproducible and short (docs/scale.md).
 """
 
 import functools
