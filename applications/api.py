@@ -126,8 +126,8 @@ class ApplicationDetailSerializer(ApplicationSerializer):
 
 class ApplicationCreateSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=Application.Kind.choices)
-    ticket = serializers.CharField(required=False, allow_blank=True,
-                                   help_text="Service-order number of the unrepairable ticket (replacement).")
+    ticket = serializers.RegexField(number_pattern("SO"), required=False, allow_blank=True,
+                                    help_text="Service-order number of the unrepairable ticket (replacement).")
     channel = serializers.CharField(help_text="Channel code, e.g. BANK.")
     quantity = serializers.IntegerField(min_value=1, max_value=20, default=1)
     fee_plan = serializers.ChoiceField(choices=Application.FeePlan.choices)

@@ -17,6 +17,7 @@ from portal.core.numbering import number_pattern
 from portal.core.pagination import KeysetPagination
 from repairs import selectors, workflow
 from repairs.models import FaultTicket, NetworkTest, RepairRequest, TicketEvent
+from terminals.models import validate_device_number
 
 S = FaultTicket.Status
 
@@ -115,7 +116,9 @@ class TicketDetailSerializer(TicketSerializer):
 
 
 class TicketCreateSerializer(serializers.Serializer):
-    terminal = serializers.CharField(help_text="The terminal's serial number (terminal number).")
+    terminal = serializers.CharField(
+        help_text="The terminal's serial number (terminal number).", validators=[validate_device_number]
+    )
     fault_type = serializers.ChoiceField(choices=FaultTicket.FaultType.choices)
     symptoms = serializers.CharField(max_length=4000)
     contact_window = serializers.CharField(max_length=100, required=False, allow_blank=True)

@@ -61,6 +61,7 @@ def test_it_answers_a_hostile_path_with_404(world, value):
     for path in ("/api/v1/tickets/{}/", "/api/v1/applications/{}/", "/api/v1/terminals/{}/"):
         response = client.get(path.format(value))
         assert response.status_code == 404, (path, response.status_code)
+        assert response.json()["code"] == "not_found"
 
 
 @pytest.mark.parametrize("value", ["a\x00b", "名" * 5000, -1, 10**30, 1.5])

@@ -60,6 +60,9 @@ def test_it_states_the_number_patterns_of_their_owners(schema):
     assert terminal["tag_number"]["pattern"] == validate_device_number.regex.pattern
     assert terminal["tid"]["pattern"] == validate_tid.regex.pattern
     assert terminal["mid"]["pattern"] == validate_mid.regex.pattern
+    assert components["TicketCreate"]["properties"]["terminal"]["pattern"] == validate_device_number.regex.pattern
+    ticket = components["ApplicationCreate"]["properties"]["ticket"]["oneOf"]  # the number, or blank
+    assert {"type": "string", "pattern": number_pattern("SO")} in ticket
     assert re.match(number_pattern("SO"), "SO20261124-0007")
     path = schema["paths"]["/api/v1/tickets/{service_order_no}/"]["get"]["parameters"]
     assert [p["schema"]["pattern"] for p in path if p["in"] == "path"] == [number_pattern("SO")]
