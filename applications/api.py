@@ -16,6 +16,7 @@ from applications import selectors, workflow
 from applications.models import Application, ApplicationDocument, ApplicationEvent, MonthlyVolume
 from portal.accounts.models import Channel
 from portal.core.api import ErrorSerializer, step_serializer
+from portal.core.numbering import number_pattern
 from portal.core.uploads import DOCUMENT_TYPES, check_upload
 from portal.core.workflow import WorkflowError
 from repairs.models import FaultTicket
@@ -125,8 +126,8 @@ class ApplicationDetailSerializer(ApplicationSerializer):
 
 class ApplicationCreateSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=Application.Kind.choices)
-    ticket = serializers.CharField(required=False, allow_blank=True,
-                                   help_text="Service-order number of the unrepairable ticket (replacement).")
+    ticket = serializers.RegexField(number_pattern("SO"), required=False, allow_blank=True,
+                                    help_text="Service-order number of the unrepairable ticket (replacement).")
     channel = serializers.CharField(help_text="Channel code, e.g. BANK.")
     quantity = serializers.IntegerField(min_value=1, max_value=20, default=1)
     fee_plan = serializers.ChoiceField(choices=Application.FeePlan.choices)
@@ -171,7 +172,8 @@ ERRORS = {
 )
 class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     lookup_field = "number"
-    lookup_value_regex = "[^/]+"
+    # Only well-formed numbers reach the view: a NUL byte in the path was a 500 from PostgreSQL.
+    lookup_value_regex = number_pattern("AP", anchored=False)
     filterset_class = ApplicationFilter
 
     def get_queryset(self):

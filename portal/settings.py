@@ -480,4 +480,7 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
 SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [
     "drf_spectacular.hooks.postprocess_schema_enums",
     "portal.openapi.document_errors",
+    "portal.openapi.document_patterns",
+    "portal.openapi.document_transitions",
+    "portal.openapi.document_links",
 ]

@@ -13,10 +13,12 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from portal.core.api import ErrorSerializer, step_serializer
+from portal.core.numbering import number_pattern
 from portal.core.pagination import KeysetPagination
 from repairs import selectors, workflow
 from repairs.dropoff_api import DropoffActionsMixin
 from repairs.models import FaultTicket, NetworkTest, RepairRequest, TicketEvent
+from terminals.models import validate_device_number
 
 S = FaultTicket.Status
 
@@ -100,7 +102,7 @@ class TicketDetailSerializer(TicketSerializer):
         rr = selectors.repair_request(ticket)
         return RepairRequestSerializer(rr).data if rr else None
 
-    @extend_schema_field(OpenApiTypes.STR)
+    @extend_schema_field(serializers.CharField(allow_null=True))
     def get_pickup_code(self, ticket):
         """Only to the ticket's own merchant, only while ready for pickup."""
         user = self._user()
@@ -115,7 +117,9 @@ class TicketDetailSerializer(TicketSerializer):
 
 
 class TicketCreateSerializer(serializers.Serializer):
-    terminal = serializers.CharField(help_text="The terminal's serial number (terminal number).")
+    terminal = serializers.CharField(
+        help_text="The terminal's serial number (terminal number).", validators=[validate_device_number]
+    )
     fault_type = serializers.ChoiceField(choices=FaultTicket.FaultType.choices)
     symptoms = serializers.CharField(max_length=4000)
     contact_window = serializers.CharField(max_length=100, required=False, allow_blank=True)
@@ -187,7 +191,8 @@ class TicketFilter(django_filters.FilterSet):
 )
 class TicketViewSet(DropoffActionsMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     lookup_field = "service_order_no"
-    lookup_value_regex = "[^/]+"
+    # Only well-formed numbers reach the view: a NUL byte in the path was a 500 from PostgreSQL.
+    lookup_value_regex = number_pattern("SO", anchored=False)
     filterset_class = TicketFilter
     pagination_class = KeysetPagination
 

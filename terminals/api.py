@@ -19,7 +19,6 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
-from portal.core.workflow import WorkflowError
 from terminals import selectors, services
 from terminals.models import Deregistration, Terminal
 
@@ -158,17 +157,14 @@ class TerminalViewSet(viewsets.ReadOnlyModelViewSet):
         serializer = DeregistrationInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        try:
-            record = services.deregister(
-                terminal=terminal,
-                method=data["method"],
-                certificate_number=data["certificate_number"],
-                witness=data["witness"],
-                date=data.get("date") or timezone.localdate(),
-                actor=request.user,
-            )
-        except WorkflowError as exc:
-            if exc.code == "invalid":
-                return Response(exc.field_errors or {"detail": exc.message}, status=status.HTTP_400_BAD_REQUEST)
-            return Response({"detail": exc.message}, status=status.HTTP_409_CONFLICT)
+        # A refusal (WorkflowError) is answered by the API's exception handler with the one error
+        # body: 400 with field errors, 409 when not allowed in the terminal's status.
+        record = services.deregister(
+            terminal=terminal,
+            method=data["method"],
+            certificate_number=data["certificate_number"],
+            witness=data["witness"],
+            date=data.get("date") or timezone.localdate(),
+            actor=request.user,
+        )
         return Response(DeregistrationSerializer(record).data, status=status.HTTP_201_CREATED)

@@ -127,3 +127,14 @@ def step_serializer(name, machine, *, extra=None):
 
     attrs["to_internal_value"] = to_internal_value
     return type(name, (serializers.Serializer,), attrs)
+
+
+def not_found(request, exception=None):
+    """handler404: a URL under /api/ that matches no route (e.g. a malformed SO number) answers the
+    one error body, as an unknown object does; pages keep their HTML page."""
+    from django.http import JsonResponse
+    from django.views.defaults import page_not_found
+
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": str(exceptions.NotFound.default_detail), "code": "not_found"}, status=404)
+    return page_not_found(request, exception)
