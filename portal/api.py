@@ -4,6 +4,7 @@ from django.urls import include, path
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.routers import DefaultRouter
 
+from applications import api as applications_api
 from applications.api import ApplicationViewSet
 from notifications.api import NotificationViewSet
 from repairs.api import TicketViewSet
@@ -18,5 +19,6 @@ router.register("applications", ApplicationViewSet, basename="application")
 
 urlpatterns = [
     path("auth/token/", ObtainAuthToken.as_view(), name="api-token"),
+    *applications_api.urlpatterns,
     path("", include(router.urls)),
 ]
