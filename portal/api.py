@@ -7,6 +7,7 @@ from rest_framework.routers import DefaultRouter
 from applications import api as applications_api
 from applications.api import ApplicationViewSet
 from notifications.api import NotificationViewSet
+from repairs import api as repairs_api
 from repairs.api import TicketViewSet
 from terminals.api import TerminalViewSet
 
@@ -20,5 +21,6 @@ router.register("applications", ApplicationViewSet, basename="application")
 urlpatterns = [
     path("auth/token/", ObtainAuthToken.as_view(), name="api-token"),
     *applications_api.urlpatterns,
+    *repairs_api.urlpatterns,
     path("", include(router.urls)),
 ]
