@@ -9,6 +9,7 @@ from applications.api import ApplicationViewSet
 from notifications.api import NotificationViewSet
 from repairs import api as repairs_api
 from repairs.api import TicketViewSet
+from terminals import api as terminals_api
 from terminals.api import TerminalViewSet
 
 router = DefaultRouter()
@@ -22,5 +23,6 @@ urlpatterns = [
     path("auth/token/", ObtainAuthToken.as_view(), name="api-token"),
     *applications_api.urlpatterns,
     *repairs_api.urlpatterns,
+    *terminals_api.urlpatterns,
     path("", include(router.urls)),
 ]
