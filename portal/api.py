@@ -6,6 +6,7 @@ from rest_framework.routers import DefaultRouter
 
 from applications import api as applications_api
 from applications.api import ApplicationViewSet
+from notifications import api as notifications_api
 from notifications.api import NotificationViewSet
 from repairs import api as repairs_api
 from repairs.api import TicketViewSet
@@ -24,5 +25,6 @@ urlpatterns = [
     *applications_api.urlpatterns,
     *repairs_api.urlpatterns,
     *terminals_api.urlpatterns,
+    *notifications_api.urlpatterns,
     path("", include(router.urls)),
 ]
