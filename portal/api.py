@@ -8,6 +8,7 @@ from applications import api as applications_api
 from applications.api import ApplicationViewSet
 from notifications import api as notifications_api
 from notifications.api import NotificationViewSet
+from portal.accounts import api as accounts_api
 from repairs import api as repairs_api
 from repairs.api import TicketViewSet
 from terminals import api as terminals_api
@@ -26,5 +27,6 @@ urlpatterns = [
     *repairs_api.urlpatterns,
     *terminals_api.urlpatterns,
     *notifications_api.urlpatterns,
+    *accounts_api.urlpatterns,
     path("", include(router.urls)),
 ]
