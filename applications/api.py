@@ -4,20 +4,21 @@
 import django_filters
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
-from django.urls import path
+from django.urls import path, re_path
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import generics, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from applications import selectors, workflow
 from applications.models import Application, ApplicationDocument, ApplicationEvent, MonthlyVolume
 from portal.accounts.models import Channel
-from portal.core.api import ErrorSerializer, step_serializer
+from portal.core.api import ID_PATH, ErrorSerializer, id_parameter, object_id, step_serializer
 from portal.core.uploads import DOCUMENT_TYPES, check_upload
 from portal.core.workflow import WorkflowError
 from repairs.models import FaultTicket
@@ -282,7 +283,12 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
 
 
 def _visible_application(request, number):
-    return get_object_or_404(Application.objects.visible_to(request.user), number=number)
+    """The application as its page finds it; then, as the pages do, only reviewers act (a 403 after
+    the 404 of another merchant's application, before any field error)."""
+    app = get_object_or_404(Application.objects.visible_to(request.user), number=number)
+    if not request.user.is_reviewer_or_admin:
+        raise PermissionDenied
+    return app
 
 
 class DocumentVerdictSerializer(serializers.Serializer):
@@ -311,10 +317,11 @@ class DocumentVerdictView(generics.GenericAPIView):
 
     serializer_class = DocumentVerdictSerializer
 
-    @extend_schema(summary="Verify or reject one document (reviewers, while under_review)",
+    @extend_schema(parameters=[id_parameter()], summary="Verify or reject one document (reviewers, while under_review)",
                    request=DocumentVerdictSerializer,
                    responses={200: ApplicationDocumentSerializer, 409: OpenApiResponse(ErrorSerializer), **ERRORS})
     def post(self, request, number, pk):
+        pk = object_id(pk)
         app = _visible_application(request, number)
         doc = get_object_or_404(app.documents.all(), pk=pk)
         data = DocumentVerdictSerializer(data=request.data)
@@ -377,7 +384,7 @@ def _application_answer(request, app, code=status.HTTP_200_OK):
 
 # Registered by portal/api.py, next to the router's ApplicationViewSet.
 urlpatterns = [
-    path("applications/<str:number>/documents/<int:pk>/verdict/", DocumentVerdictView.as_view(),
+    re_path(rf"^applications/(?P<number>[^/]+)/documents/{ID_PATH}/verdict/$", DocumentVerdictView.as_view(),
          name="application-document-verdict"),
     path("applications/<str:number>/inspection/", InspectionView.as_view(), name="application-inspection"),
     path("applications/<str:number>/deregistration/", OldTerminalDeregistrationView.as_view(),

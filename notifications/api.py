@@ -1,5 +1,5 @@
 from django.shortcuts import get_object_or_404
-from django.urls import path
+from django.urls import path, re_path
 from django.utils import translation
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from notifications import delivery, selectors, services, wechat
 from notifications.forms import PreferencesForm
 from notifications.models import Notification, NotificationPreference
+from portal.core.api import ID_PATH, id_parameter, object_id
 
 
 class NotificationSerializer(serializers.ModelSerializer):
@@ -73,9 +74,10 @@ class MarkReadView(generics.GenericAPIView):
 
     serializer_class = NotificationSerializer
 
-    @extend_schema(summary="Mark one of your notifications read", request=None,
+    @extend_schema(parameters=[id_parameter()], summary="Mark one of your notifications read", request=None,
                    responses={200: NotificationSerializer, 404: OpenApiResponse(description="Not yours")})
     def post(self, request, pk):
+        pk = object_id(pk)
         n = get_object_or_404(Notification.objects.inbox(request.user), pk=pk)
         services.mark_read(request.user, n.pk)
         n.refresh_from_db(fields=["read_at"])
@@ -157,11 +159,12 @@ class DeliveryRetryView(generics.GenericAPIView):
 
     serializer_class = None
 
-    @extend_schema(summary="Queue a failed delivery again (reviewers and administrators)", request=None,
+    @extend_schema(parameters=[id_parameter()], summary="Queue a failed delivery again (reviewers and administrators)", request=None,
                    responses={202: None, 403: OpenApiResponse(description="Not your role"),
                               404: OpenApiResponse(description="No such delivery"),
                               409: OpenApiResponse(description="Not a failed delivery")})
     def post(self, request, pk):
+        pk = object_id(pk)
         if not request.user.is_reviewer_or_admin:
             raise PermissionDenied
         n = get_object_or_404(Notification.objects.delivery_log_for(request.user), pk=pk)
@@ -186,7 +189,7 @@ class WechatUnbindView(generics.GenericAPIView):
 urlpatterns = [
     path("notifications/read-all/", MarkAllReadView.as_view(), name="notification-read-all"),
     path("notifications/preferences/", PreferencesView.as_view(), name="notification-preferences"),
-    path("notifications/<int:pk>/read/", MarkReadView.as_view(), name="notification-read"),
-    path("notifications/deliveries/<int:pk>/retry/", DeliveryRetryView.as_view(), name="notification-retry"),
+    re_path(rf"^notifications/{ID_PATH}/read/$", MarkReadView.as_view(), name="notification-read"),
+    re_path(rf"^notifications/deliveries/{ID_PATH}/retry/$", DeliveryRetryView.as_view(), name="notification-retry"),
     path("notifications/wechat/unbind/", WechatUnbindView.as_view(), name="notification-wechat-unbind"),
 ]

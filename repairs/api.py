@@ -6,7 +6,7 @@ import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404
-from django.urls import path, reverse
+from django.urls import path, re_path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -17,7 +17,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
-from portal.core.api import ErrorSerializer, step_serializer
+from portal.core.api import ID_PATH, ErrorSerializer, id_parameter, object_id, step_serializer
 from portal.core.pagination import KeysetPagination
 from portal.core.uploads import check_upload
 from portal.core.workflow import WorkflowError
@@ -353,6 +353,7 @@ class TicketCommentsView(generics.GenericAPIView):
     """GET/POST /api/v1/tickets/{service_order_no}/comments/: internal comments only to staff."""
 
     serializer_class = TicketCommentSerializer
+    queryset = TicketComment.objects.none()  # for the schema; each handler reads the ticket's own
     pagination_class = None
 
     @extend_schema(summary="The ticket's comments (internal ones to staff only)",
@@ -377,6 +378,7 @@ class TicketAttachmentsView(generics.GenericAPIView):
     """GET/POST /api/v1/tickets/{service_order_no}/attachments/ (multipart: file, is_public)."""
 
     serializer_class = TicketAttachmentUploadSerializer
+    queryset = TicketAttachment.objects.none()  # for the schema; each handler reads the ticket's own
     pagination_class = None
     parser_classes = [MultiPartParser, FormParser]
 
@@ -406,9 +408,11 @@ class TicketAttachmentFileView(generics.GenericAPIView):
 
     serializer_class = None
 
-    @extend_schema(summary="Download one of the ticket's files",
-                   responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, 404: TICKET_ERRORS[404]})
+    @extend_schema(parameters=[id_parameter()], summary="Download one of the ticket's files",
+                   responses={**{(200, media): OpenApiTypes.BINARY for media in ATTACHMENT_TYPES},
+                              404: TICKET_ERRORS[404]})
     def get(self, request, service_order_no, pk):
+        pk = object_id(pk)
         ticket = _visible_ticket(request, service_order_no)
         get_object_or_404(TicketAttachment.objects.visible_to(request.user).filter(ticket=ticket), pk=pk)
         # The page's own file view answers (the same headers and name); DRF has set its user.
@@ -483,7 +487,7 @@ urlpatterns = [
     path("tickets/log-call/", LogCallView.as_view(), name="ticket-log-call"),
     path("tickets/<str:service_order_no>/comments/", TicketCommentsView.as_view(), name="ticket-comments"),
     path("tickets/<str:service_order_no>/attachments/", TicketAttachmentsView.as_view(), name="ticket-attachments"),
-    path("tickets/<str:service_order_no>/attachments/<int:pk>/file/", TicketAttachmentFileView.as_view(),
+    re_path(rf"^tickets/(?P<service_order_no>[^/]+)/attachments/{ID_PATH}/file/$", TicketAttachmentFileView.as_view(),
          name="ticket-attachment-file"),
     path("tickets/<str:service_order_no>/pickup-code/", PickupCodeView.as_view(), name="ticket-pickup-code"),
     path("tickets/<str:service_order_no>/rating/", RatingView.as_view(), name="ticket-rating"),

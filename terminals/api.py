@@ -3,7 +3,7 @@
 import django_filters
 from django.http import Http404
 from django.shortcuts import get_object_or_404
-from django.urls import path, reverse
+from django.urls import path, re_path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -23,7 +23,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from portal.accounts.models import Branch
-from portal.core.api import ErrorSerializer
+from portal.core.api import ID_PATH, ErrorSerializer, id_parameter, object_id
 from portal.core.workflow import WorkflowError
 from terminals import selectors, services
 from terminals.forms import ActivateForm, ImportForm, IssueForm
@@ -305,6 +305,8 @@ class MaintenanceView(generics.GenericAPIView):
     serializer_class = MaintenanceSerializer
 
     def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # the OpenAPI schema has no terminal
+            return MaintenanceRecord.objects.none()
         terminal = get_object_or_404(selectors.terminal_detail(self.request.user, self.kwargs["serial_number"]))
         return MaintenanceRecord.objects.filter(terminal=terminal).select_related("done_by").order_by("-done_at", "-pk")
 
@@ -353,6 +355,7 @@ class ImportJobsView(generics.GenericAPIView):
     """GET/POST /api/v1/terminals/imports/: upload an inventory file; it is imported in the background."""
 
     serializer_class = ImportUploadSerializer
+    queryset = ImportJob.objects.none()  # for the schema; the handlers read selectors.import_jobs_for
     parser_classes = [MultiPartParser, FormParser]
 
     @extend_schema(summary="Recent imports (inventory managers)", tags=["terminals"],
@@ -386,9 +389,10 @@ class ImportJobView(generics.GenericAPIView):
 
     serializer_class = ImportJobSerializer
 
-    @extend_schema(summary="One import's progress", tags=["terminals"],
+    @extend_schema(parameters=[id_parameter()], summary="One import's progress", tags=["terminals"],
                    responses={200: ImportJobSerializer, 403: TERMINAL_ERRORS[403], 404: TERMINAL_ERRORS[404]})
     def get(self, request, pk):
+        pk = object_id(pk)
         _check_manager(request)
         return Response(ImportJobSerializer(get_object_or_404(selectors.import_jobs_for(request.user), pk=pk)).data)
 
@@ -397,11 +401,13 @@ class ImportRejectedRowsView(generics.GenericAPIView):
     """GET /api/v1/terminals/imports/{id}/rejected/: the rows refused, with line and reason."""
 
     serializer_class = RejectedRowSerializer
+    queryset = ImportJob.objects.none()  # for the schema; the handler reads selectors.import_jobs_for
 
-    @extend_schema(summary="One finished import's rejected rows, by line", tags=["terminals"],
+    @extend_schema(parameters=[id_parameter()], summary="One finished import's rejected rows, by line", tags=["terminals"],
                    responses={200: RejectedRowSerializer(many=True), 403: TERMINAL_ERRORS[403],
                               404: TERMINAL_ERRORS[404]})
     def get(self, request, pk):
+        pk = object_id(pk)
         _check_manager(request)
         job = get_object_or_404(selectors.import_jobs_for(request.user), pk=pk)
         page = self.paginate_queryset(job.errors if job.is_finished else [])
@@ -411,8 +417,8 @@ class ImportRejectedRowsView(generics.GenericAPIView):
 # Registered by portal/api.py ahead of the router (imports/ before the terminal lookup).
 urlpatterns = [
     path("terminals/imports/", ImportJobsView.as_view(), name="terminal-imports"),
-    path("terminals/imports/<int:pk>/", ImportJobView.as_view(), name="terminal-import"),
-    path("terminals/imports/<int:pk>/rejected/", ImportRejectedRowsView.as_view(), name="terminal-import-rejected"),
+    re_path(rf"^terminals/imports/{ID_PATH}/$", ImportJobView.as_view(), name="terminal-import"),
+    re_path(rf"^terminals/imports/{ID_PATH}/rejected/$", ImportRejectedRowsView.as_view(), name="terminal-import-rejected"),
     path("terminals/<str:serial_number>/issue/", IssueView.as_view(), name="terminal-issue"),
     path("terminals/<str:serial_number>/activate/", ActivateView.as_view(), name="terminal-activate"),
     path("terminals/<str:serial_number>/restock/", RestockView.as_view(), name="terminal-restock"),

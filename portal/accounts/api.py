@@ -2,7 +2,7 @@
 same services: /api/v1/profile/ (GET, PUT) and /api/v1/merchants/{id}/documents/ (POST)."""
 
 from django.shortcuts import get_object_or_404
-from django.urls import path
+from django.urls import path, re_path
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import PermissionDenied, ValidationError
@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from portal.accounts import services
 from portal.accounts.forms import MerchantDocumentForm, ProfileForm
 from portal.accounts.models import Merchant, MerchantDocument, User
+from portal.core.api import ID_PATH, id_parameter, object_id
 
 
 def _raise_form_errors(form):
@@ -68,12 +69,13 @@ class MerchantDocumentUploadView(generics.GenericAPIView):
     serializer_class = MerchantDocumentUploadSerializer
     parser_classes = [MultiPartParser, FormParser]
 
-    @extend_schema(summary="Upload one of the merchant's documents (multipart: kind, file)",
+    @extend_schema(parameters=[id_parameter()], summary="Upload one of the merchant's documents (multipart: kind, file)",
                    request={"multipart/form-data": MerchantDocumentUploadSerializer},
                    responses={201: MerchantDocumentSerializer, 400: OpenApiResponse(description="Field errors"),
                               403: OpenApiResponse(description="Not your role"),
                               404: OpenApiResponse(description="No such merchant visible to you")})
     def post(self, request, pk):
+        pk = object_id(pk)
         merchant = get_object_or_404(Merchant.objects.visible_to(request.user), pk=pk)
         if not (request.user.is_merchant or request.user.is_admin_role):
             raise PermissionDenied
@@ -88,5 +90,5 @@ class MerchantDocumentUploadView(generics.GenericAPIView):
 
 urlpatterns = [
     path("profile/", ProfileView.as_view(), name="profile"),
-    path("merchants/<int:pk>/documents/", MerchantDocumentUploadView.as_view(), name="merchant-documents"),
+    re_path(rf"^merchants/{ID_PATH}/documents/$", MerchantDocumentUploadView.as_view(), name="merchant-documents"),
 ]
