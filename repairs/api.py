@@ -354,14 +354,14 @@ class TicketCommentsView(generics.GenericAPIView):
 
     serializer_class = TicketCommentSerializer
     queryset = TicketComment.objects.none()  # for the schema; each handler reads the ticket's own
-    pagination_class = None
 
     @extend_schema(summary="The ticket's comments (internal ones to staff only)",
                    responses={200: TicketCommentSerializer(many=True), 404: TICKET_ERRORS[404]})
     def get(self, request, service_order_no):
         ticket = _visible_ticket(request, service_order_no)
         comments = TicketComment.objects.visible_to(request.user).filter(ticket=ticket).select_related("author")
-        return Response(TicketCommentSerializer(comments.order_by("created_at", "pk"), many=True).data)
+        page = self.paginate_queryset(comments.order_by("created_at", "pk"))
+        return self.get_paginated_response(TicketCommentSerializer(page, many=True).data)
 
     @extend_schema(summary="Comment on the ticket (staff may keep it internal)",
                    request=TicketCommentSerializer, responses={201: TicketCommentSerializer, **TICKET_ERRORS})
@@ -379,7 +379,6 @@ class TicketAttachmentsView(generics.GenericAPIView):
 
     serializer_class = TicketAttachmentUploadSerializer
     queryset = TicketAttachment.objects.none()  # for the schema; each handler reads the ticket's own
-    pagination_class = None
     parser_classes = [MultiPartParser, FormParser]
 
     @extend_schema(summary="The ticket's files (internal ones to staff only)",
@@ -388,7 +387,8 @@ class TicketAttachmentsView(generics.GenericAPIView):
         ticket = _visible_ticket(request, service_order_no)
         files = TicketAttachment.objects.visible_to(request.user).filter(ticket=ticket).select_related(
             "uploaded_by", "ticket")
-        return Response(TicketAttachmentSerializer(files.order_by("created_at", "pk"), many=True).data)
+        page = self.paginate_queryset(files.order_by("created_at", "pk"))
+        return self.get_paginated_response(TicketAttachmentSerializer(page, many=True).data)
 
     @extend_schema(summary="Attach a photo or PDF to the ticket",
                    request={"multipart/form-data": TicketAttachmentUploadSerializer},

@@ -73,3 +73,13 @@ def test_reviewers_retry_a_failed_delivery(reviewer, agent, django_capture_on_co
     n.refresh_from_db()
     assert n.status == S.SENT and len(mailoutbox) == 1
     assert api(reviewer).post(f"{BASE}deliveries/{n.pk}/retry/").status_code == 409
+
+
+def test_it_unbinds_the_callers_wechat_only(merchant_user, other_merchant_user):
+    from notifications import services
+    from notifications.models import WechatBinding
+
+    services.bind_wechat(merchant_user, "o-merchant-openid")
+    services.bind_wechat(other_merchant_user, "o-other-openid")
+    assert api(merchant_user).post(f"{BASE}wechat/unbind/").status_code == 204
+    assert list(WechatBinding.objects.values_list("user", flat=True)) == [other_merchant_user.pk]

@@ -33,8 +33,8 @@ def test_internal_comments_are_for_staff_only(ticket_at, merchant_user, agent, o
     # A merchant cannot make its comment internal.
     mine = api(merchant_user).post(url, {"body": "已重启", "is_public": False}, format="json")
     assert mine.status_code == 201 and mine.json()["is_public"] is True
-    assert [c["body"] for c in api(merchant_user).get(url).json()] == ["请重启终端", "已重启"]
-    assert [c["body"] for c in api(agent).get(url).json()] == ["内部备注", "请重启终端", "已重启"]
+    assert [c["body"] for c in api(merchant_user).get(url).json()["results"]] == ["请重启终端", "已重启"]
+    assert [c["body"] for c in api(agent).get(url).json()["results"]] == ["内部备注", "请重启终端", "已重启"]
     assert api(other_merchant_user).get(url).status_code == 404
     assert api(other_merchant_user).post(url, {"body": "x"}, format="json").status_code == 404
     assert TicketComment.objects.count() == 3
@@ -57,8 +57,8 @@ def test_it_uploads_lists_and_downloads_attachments(ticket_at, merchant_user, ag
     assert item["content_type"] == "image/png" and item["is_public"] is True
     internal = SimpleUploadedFile("log.png", png_bytes(), content_type="image/png")
     assert api(agent).post(url, {"file": internal, "is_public": False}, format="multipart").status_code == 201
-    assert [a["original_name"] for a in api(merchant_user).get(url).json()] == ["screen.png"]
-    assert len(api(agent).get(url).json()) == 2
+    assert [a["original_name"] for a in api(merchant_user).get(url).json()["results"]] == ["screen.png"]
+    assert api(agent).get(url).json()["count"] == 2
     download = api(merchant_user).get(item["url"])
     assert download.status_code == 200 and b"".join(download.streaming_content) == png_bytes()
     assert download["Content-Type"] == "image/png"
@@ -137,3 +137,19 @@ def test_a_call_for_an_unknown_terminal_is_a_field_error(agent):
     response = api(agent).post("/api/v1/tickets/log-call/", {"terminal": "NOPE", "fault_type": "printer",
                                                             "symptoms": "x"}, format="json")
     assert response.status_code == 400 and "terminal" in response.json()
+
+
+@pytest.mark.parametrize("size", [2, 20])
+def test_comments_and_files_list_in_constant_queries(ticket_at, agent, size, django_assert_max_num_queries):
+    from repairs import workflow
+
+    ticket = ticket_at(S.REMOTE_DIAGNOSIS)
+    for i in range(size):
+        workflow.add_comment(ticket=ticket, author=agent, body=f"备注 {i}", is_public=i % 2 == 0)
+        TicketAttachment.objects.create(ticket=ticket, file=f"ticket-files/x{i}.png", content_type="image/png",
+                                        original_name=f"x{i}.png", size=1, uploaded_by=agent)
+    client = api(agent)
+    with django_assert_max_num_queries(6):
+        assert client.get(base(ticket) + "comments/").json()["count"] == size
+    with django_assert_max_num_queries(6):
+        assert client.get(base(ticket) + "attachments/").json()["count"] == size
