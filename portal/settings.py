@@ -476,6 +476,8 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     "ApplicationStatusEnum": "applications.models.Application.Status",
     "TerminalStatusEnum": "terminals.models.Terminal.Status",
     "DeregistrationMethodEnum": "terminals.models.Deregistration.Method",
+    "MerchantDocumentKindEnum": "portal.accounts.models.MerchantDocument.Kind",
+    "MaintenanceKindEnum": "terminals.models.MaintenanceRecord.Kind",
 }
 SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [
     "drf_spectacular.hooks.postprocess_schema_enums",

@@ -84,7 +84,7 @@ def document_download(request, pk):
 def profile(request):
     form = ProfileForm(request.POST or None, instance=request.user)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        services.update_profile(user=request.user, **form.cleaned_data)
         messages.success(request, _("Profile saved."))
         return redirect("accounts:profile")
     return render(request, "accounts/profile.html", {"form": form})

@@ -138,3 +138,27 @@ def not_found(request, exception=None):
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": str(exceptions.NotFound.default_detail), "code": "not_found"}, status=404)
     return page_not_found(request, exception)
+
+
+# The largest id a PostgreSQL integer column holds: a bigger one is no object, never a 5xx.
+MAX_ID = 2**31 - 1
+ID_PATH = r"(?P<pk>[^/]+)"
+
+
+def object_id(value):
+    """A path's object id: an int in range, or the API's JSON 404 (Django's `<int:…>` converter
+    would answer its HTML 404 to `-1` and let a 20-digit number reach the database)."""
+    from rest_framework.exceptions import NotFound
+
+    text = str(value)
+    if not text.isascii() or not text.isdigit() or not 0 < int(text) <= MAX_ID:
+        raise NotFound
+    return int(text)
+
+
+def id_parameter():
+    """The schema's `{id}` of an ID_PATH route: an integer, whatever the regex lets through."""
+    from drf_spectacular.types import OpenApiTypes
+    from drf_spectacular.utils import OpenApiParameter
+
+    return OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The object's id.")
