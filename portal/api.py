@@ -4,10 +4,15 @@ from django.urls import include, path
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.routers import DefaultRouter
 
+from applications import api as applications_api
 from applications.api import ApplicationViewSet
+from notifications import api as notifications_api
 from notifications.api import NotificationViewSet
+from portal.accounts import api as accounts_api
+from repairs import api as repairs_api
 from repairs.api import TicketViewSet
 from repairs.loan_api import LoanerViewSet
+from terminals import api as terminals_api
 from terminals.api import TerminalViewSet
 
 router = DefaultRouter()
@@ -20,5 +25,10 @@ router.register("applications", ApplicationViewSet, basename="application")
 
 urlpatterns = [
     path("auth/token/", ObtainAuthToken.as_view(), name="api-token"),
+    *applications_api.urlpatterns,
+    *repairs_api.urlpatterns,
+    *terminals_api.urlpatterns,
+    *notifications_api.urlpatterns,
+    *accounts_api.urlpatterns,
     path("", include(router.urls)),
 ]

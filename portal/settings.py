@@ -463,6 +463,7 @@ CELERY_TASK_ROUTES = {
 CELERY_BEAT_SCHEDULE = {
     "notifications-requeue-stale": {"task": "notifications.requeue_stale", "schedule": 30.0},
     "tickets-sla-breach": {"task": "repairs.sla_breach_warnings", "schedule": 300.0},
+    "tickets-dropoff-reminders": {"task": "repairs.dropoff_reminders", "schedule": 300.0},
     "tickets-auto-close": {"task": "repairs.auto_close_due_tickets", "schedule": 3600.0},
     "loaners-overdue": {"task": "repairs.loaner_reminders", "schedule": crontab(hour=10, minute=0)},
     "terminals-maintenance": {"task": "terminals.maintenance_reminders", "schedule": crontab(hour=9, minute=0)},
@@ -479,8 +480,13 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     "ApplicationStatusEnum": "applications.models.Application.Status",
     "TerminalStatusEnum": "terminals.models.Terminal.Status",
     "DeregistrationMethodEnum": "terminals.models.Deregistration.Method",
+    "MerchantDocumentKindEnum": "portal.accounts.models.MerchantDocument.Kind",
+    "MaintenanceKindEnum": "terminals.models.MaintenanceRecord.Kind",
 }
 SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [
     "drf_spectacular.hooks.postprocess_schema_enums",
     "portal.openapi.document_errors",
+    "portal.openapi.document_patterns",
+    "portal.openapi.document_transitions",
+    "portal.openapi.document_links",
 ]

@@ -16,6 +16,8 @@ class RepairsConfig(AppConfig):
         kinds.register("ticket.status", _("Fault ticket status changes"))
         kinds.register("ticket.comment", _("Comments on fault tickets"))
         kinds.register("ticket.auto_closed", _("Fault tickets closed automatically"))
+        kinds.register("dropoff.booking", _("Drop-off bookings"))
+        kinds.register("dropoff.reminder", _("Drop-off reminders"))
         kinds.register("sla.breach", _("SLA breach warnings"), staff_only=True)
         kinds.register_statuses("ticket", FaultTicket.Status)
         kinds.register("loaner.lent", _("Loaner terminals lent"))

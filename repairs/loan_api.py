@@ -40,7 +40,7 @@ class ReturnSerializer(serializers.Serializer):
                                  help_text="Needed when the loaner is missing or damaged.")
 
 
-class InspectionSerializer(serializers.Serializer):
+class LoanerInspectionSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=300, help_text="What the cleaning and inspection found.")
 
 
@@ -98,12 +98,12 @@ class LoanerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     def get_serializer_class(self):
         return LoanerDetailSerializer if self.action == "retrieve" else LoanerSerializer
 
-    @extend_schema(summary="Cleaned and inspected: back into the pool", request=InspectionSerializer,
+    @extend_schema(summary="Cleaned and inspected: back into the pool", request=LoanerInspectionSerializer,
                    responses={200: LoanerSerializer, **ERRORS})
     @action(detail=True, methods=["post"])
     def inspection(self, request, serial_number=None):
         loaner = self.get_object()
-        data = InspectionSerializer(data=request.data)
+        data = LoanerInspectionSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         loaner = pool.back_to_pool(loaner=loaner, actor=request.user, note=data.validated_data["note"])
         return Response(LoanerSerializer(pool.pool_for(request.user).get(pk=loaner.pk)).data)

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from repairs import loans, periodic, workflow
+from repairs import dropoff, loans, periodic, workflow
 
 
 @shared_task(name="repairs.auto_close_due_tickets", time_limit=600, soft_time_limit=540)
@@ -21,3 +21,7 @@ def sla_breach_warnings():
 def loaner_reminders():
     """Remind merchant and branch of each loaner out longer than LOANER_REMINDER_DAYS (once per loan)."""
     return loans.loaner_reminders()
+@shared_task(name="repairs.dropoff_reminders", time_limit=600, soft_time_limit=540)
+def dropoff_reminders():
+    """Remind merchants of booked drop-offs the evening before and an hour before (once each)."""
+    return dropoff.reminders_due()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from repairs import loan_views, views
+from repairs import dropoff_views, loan_views, views
 
 app_name = "tickets"
 
@@ -22,6 +22,8 @@ urlpatterns = [
     path("<str:service_order_no>/loaner/", loan_views.lend, name="loaner_lend"),
     path("<str:service_order_no>/loaner/return/", loan_views.give_back, name="loaner_return"),
     path("<str:service_order_no>/rating/", views.rate, name="rate"),
+    path("<str:service_order_no>/drop-off/", dropoff_views.book, name="dropoff_book"),
+    path("<str:service_order_no>/drop-off/cancel/", dropoff_views.cancel, name="dropoff_cancel"),
 ]
 
 # Public tracking (no sign-in), at the portal's root: /track/ (portal/urls.py, namespace "tracking").

@@ -52,6 +52,8 @@ NOT_PAGES = {
     "tickets:loaner_lend": "POST only, then back to the ticket (its 400 page is checked in tests/repairs/test_loaner_pages.py)",
     "tickets:loaner_return": "POST only, then back to the ticket",
     "tickets:loaner_inspect": "POST only, then back to the loaner pool",
+    "tickets:dropoff_book": "POST only, then back to the ticket (its 400 is validated below)",
+    "tickets:dropoff_cancel": "POST only, then back to the ticket",
     "applications:document": "a file download",
     "applications:document_verdict": "POST only, then back to the application",
     "applications:transition": "POST only, then back to the application",
@@ -132,6 +134,9 @@ def _states_links_do_not_reach(username, client, language, settings):
         ]
         for ticket in FaultTicket.objects.filter(terminal__merchant=user.merchant)[:1]:
             pages.append(_visit(client, "post", reverse("tickets:rate", args=[ticket.service_order_no]), {}, htmx=True))
+        for ticket in FaultTicket.objects.filter(terminal__merchant=user.merchant, status="awaiting_branch")[:1]:
+            pages.append(_visit(client, "post", reverse("tickets:dropoff_book", args=[ticket.service_order_no]),
+                                {"starts_at": "2020-01-01T09:00"}))
         for application in Application.objects.filter(merchant=user.merchant)[:1]:
             pages.append(_visit(client, "get", f"/applications/{application.number}/deposit/", htmx=True))
     if username == "agent":
