@@ -2,7 +2,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import path, re_path
 from django.utils import translation
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import generics, mixins, serializers, viewsets
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
@@ -57,14 +57,22 @@ class KindSerializer(serializers.Serializer):
     label = serializers.CharField()
 
 
+@extend_schema_field({"type": "string", "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9]$", "example": "22:00"})
+class ClockTimeField(serializers.TimeField):
+    """A time of day in Asia/Shanghai, "HH:MM" (OpenAPI's `format: time` would want an offset)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%H:%M", **kwargs)
+
+
 class PreferencesSerializer(serializers.Serializer):
     channels = serializers.DictField(
         child=serializers.ListField(child=serializers.ChoiceField(choices=services.USER_CHANNELS), max_length=4),
         help_text="Channels per notification kind (in_app, email, sms, wechat); a kind left out keeps its "
                   "channels. Merchants always keep in_app.",
     )
-    quiet_start = serializers.TimeField(allow_null=True, required=False)
-    quiet_end = serializers.TimeField(allow_null=True, required=False)
+    quiet_start = ClockTimeField(allow_null=True, required=False)
+    quiet_end = ClockTimeField(allow_null=True, required=False)
     kinds = KindSerializer(many=True, read_only=True)
     offered_channels = serializers.ListField(child=serializers.CharField(), read_only=True)
 
@@ -101,6 +109,10 @@ def _preference_state(user):
     return preference, bound, form
 
 
+def _clock(value):
+    return value.strftime("%H:%M") if value else None
+
+
 def _wechat_bound(user):
     binding = services.wechat_binding(user) if wechat.is_configured() else None
     return binding is not None and binding.is_active
@@ -115,8 +127,8 @@ class PreferencesView(generics.GenericAPIView):
         preference, bound, form = _preference_state(user)
         return Response({
             "channels": {kind: services.channels_for(user, kind, preference, bound) for kind, _label in form.kinds},
-            "quiet_start": preference.quiet_start if preference else None,
-            "quiet_end": preference.quiet_end if preference else None,
+            "quiet_start": _clock(preference.quiet_start) if preference else None,
+            "quiet_end": _clock(preference.quiet_end) if preference else None,
             "kinds": [{"code": code, "label": str(label)} for code, label in form.kinds],
             "offered_channels": list(form.offered),
         })

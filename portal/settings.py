@@ -482,6 +482,8 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     "DeregistrationMethodEnum": "terminals.models.Deregistration.Method",
     "MerchantDocumentKindEnum": "portal.accounts.models.MerchantDocument.Kind",
     "MaintenanceKindEnum": "terminals.models.MaintenanceRecord.Kind",
+    "VerdictEnum": "applications.models.ApplicationDocument.Verdict",
+    "VerdictGivenEnum": ["verified", "rejected"],  # what a reviewer may give (not "pending")
 }
 SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [
     "drf_spectacular.hooks.postprocess_schema_enums",

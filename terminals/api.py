@@ -23,7 +23,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from portal.accounts.models import Branch
-from portal.core.api import ID_PATH, ErrorSerializer, id_parameter, object_id
+from portal.core.api import ID_PATH, ErrorSerializer, id_filter, id_parameter, object_id
 from portal.core.workflow import WorkflowError
 from terminals import selectors, services
 from terminals.forms import ActivateForm, ImportForm, IssueForm
@@ -32,7 +32,7 @@ from terminals.models import Deregistration, ImportJob, MaintenanceRecord, Termi
 
 class TerminalAPIFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=Terminal.Status.choices, help_text=_("Terminal status."))
-    merchant = django_filters.NumberFilter(field_name="merchant_id", help_text=_("Merchant id."))
+    merchant = id_filter("merchant_id", _("Merchant id."))
 
     class Meta:
         model = Terminal

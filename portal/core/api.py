@@ -162,3 +162,17 @@ def id_parameter():
     from drf_spectacular.utils import OpenApiParameter
 
     return OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The object's id.")
+
+
+def id_filter(field_name, help_text):
+    """A filter by an object's id: a whole number in 1..MAX_ID, anything else a 400 with the
+    field's error (a float like -1e+300 would overflow the database's integer)."""
+    import django_filters
+    from django import forms
+    from drf_spectacular.utils import extend_schema_field
+
+    @extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_ID})
+    class IdFilter(django_filters.NumberFilter):
+        field_class = forms.IntegerField
+
+    return IdFilter(field_name=field_name, help_text=help_text, min_value=1, max_value=MAX_ID)

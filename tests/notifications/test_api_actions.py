@@ -41,7 +41,7 @@ def test_it_reads_and_saves_preferences_keeping_in_app_for_merchants(merchant_us
                                                   "quiet_end": "07:30"}, format="json")
     assert response.status_code == 200, response.content
     assert response.json()["channels"]["ticket.status"] == ["in_app"]
-    assert response.json()["quiet_start"] == "22:00:00"
+    assert response.json()["quiet_start"] == "22:00"
     pref = NotificationPreference.objects.get(user=merchant_user)
     assert pref.channels["ticket.status"] == ["in_app"]
     assert set(pref.channels["application.status"]) == set(before["channels"]["application.status"])
