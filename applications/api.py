@@ -4,22 +4,26 @@
 import django_filters
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
+from django.urls import re_path
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, extend_schema_view
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import generics, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from applications import selectors, workflow
 from applications.models import Application, ApplicationDocument, ApplicationEvent, MonthlyVolume
 from portal.accounts.models import Channel
-from portal.core.api import ErrorSerializer, step_serializer
+from portal.core.api import ID_PATH, ErrorSerializer, id_parameter, object_id, step_serializer
+from portal.core.numbering import number_pattern
 from portal.core.uploads import DOCUMENT_TYPES, check_upload
 from portal.core.workflow import WorkflowError
 from repairs.models import FaultTicket
-from terminals.models import Terminal
+from terminals.models import Deregistration, Terminal
 
 
 class ApplicationEventSerializer(serializers.ModelSerializer):
@@ -125,8 +129,8 @@ class ApplicationDetailSerializer(ApplicationSerializer):
 
 class ApplicationCreateSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=Application.Kind.choices)
-    ticket = serializers.CharField(required=False, allow_blank=True,
-                                   help_text="Service-order number of the unrepairable ticket (replacement).")
+    ticket = serializers.RegexField(number_pattern("SO"), required=False, allow_blank=True,
+                                    help_text="Service-order number of the unrepairable ticket (replacement).")
     channel = serializers.CharField(help_text="Channel code, e.g. BANK.")
     quantity = serializers.IntegerField(min_value=1, max_value=20, default=1)
     fee_plan = serializers.ChoiceField(choices=Application.FeePlan.choices)
@@ -171,7 +175,8 @@ ERRORS = {
 )
 class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     lookup_field = "number"
-    lookup_value_regex = "[^/]+"
+    # Only well-formed numbers reach the view: a NUL byte in the path was a 500 from PostgreSQL.
+    lookup_value_regex = number_pattern("AP", anchored=False)
     filterset_class = ApplicationFilter
 
     def get_queryset(self):
@@ -274,3 +279,120 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         volume = workflow.record_volume(terminal=terminal, month=data.validated_data["month"],
                                         amount=data.validated_data["amount"], actor=request.user)
         return Response(MonthlyVolumeSerializer(volume).data, status=status.HTTP_201_CREATED)
+
+
+# --- the reviewer's records (DESIGN.md "Public contracts"): the same workflow calls as the pages ---
+
+
+def _visible_application(request, number):
+    """The application as its page finds it; then, as the pages do, only reviewers act (a 403 after
+    the 404 of another merchant's application, before any field error)."""
+    app = get_object_or_404(Application.objects.visible_to(request.user), number=number)
+    if not request.user.is_reviewer_or_admin:
+        raise PermissionDenied
+    return app
+
+
+class DocumentVerdictSerializer(serializers.Serializer):
+    verdict = serializers.ChoiceField(choices=[ApplicationDocument.Verdict.VERIFIED,
+                                               ApplicationDocument.Verdict.REJECTED])
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=500,
+                                   help_text="Needed to reject.")
+
+
+class InspectionSerializer(serializers.Serializer):
+    interview_date = serializers.DateField()
+    interview_notes = serializers.CharField(required=False, allow_blank=True, max_length=4000)
+    inspection_date = serializers.DateField()
+    inspection_notes = serializers.CharField(max_length=4000)
+
+
+class OldTerminalDeregistrationSerializer(serializers.Serializer):
+    method = serializers.ChoiceField(choices=Deregistration.Method.choices)
+    certificate_number = serializers.CharField(max_length=60)
+    witness = serializers.CharField(max_length=100)
+    date = serializers.DateField(required=False, help_text="Defaults to today.")
+
+
+class DocumentVerdictView(generics.GenericAPIView):
+    """POST /api/v1/applications/{number}/documents/{id}/verdict/ (reviewers, while under_review)."""
+
+    serializer_class = DocumentVerdictSerializer
+
+    @extend_schema(parameters=[id_parameter()], summary="Verify or reject one document (reviewers, while under_review)",
+                   request=DocumentVerdictSerializer,
+                   responses={200: ApplicationDocumentSerializer, 409: OpenApiResponse(ErrorSerializer), **ERRORS})
+    def post(self, request, number, pk):
+        pk = object_id(pk)
+        app = _visible_application(request, number)
+        doc = get_object_or_404(app.documents.all(), pk=pk)
+        data = DocumentVerdictSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        doc = workflow.judge_document(document=doc, verdict=data.validated_data["verdict"], actor=request.user,
+                                      reason=data.validated_data.get("reason", ""))
+        return Response(ApplicationDocumentSerializer(doc).data)
+
+
+class InspectionView(generics.GenericAPIView):
+    """POST /api/v1/applications/{number}/inspection/ (reviewers, while inspection)."""
+
+    serializer_class = InspectionSerializer
+
+    @extend_schema(summary="Record the interview and on-site inspection (reviewers, while inspection)",
+                   request=InspectionSerializer,
+                   responses={200: ApplicationDetailSerializer, 409: OpenApiResponse(ErrorSerializer), **ERRORS})
+    def post(self, request, number):
+        app = _visible_application(request, number)
+        data = InspectionSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        workflow.record_inspection(application=app, actor=request.user, **data.validated_data)
+        return _application_answer(request, app)
+
+
+class OldTerminalDeregistrationView(generics.GenericAPIView):
+    """POST /api/v1/applications/{number}/deregistration/: the replaced terminal's deregistration."""
+
+    serializer_class = OldTerminalDeregistrationSerializer
+
+    @extend_schema(summary="Record how the replaced terminal left service (reviewers, once approved)",
+                   request=OldTerminalDeregistrationSerializer,
+                   responses={201: ApplicationDetailSerializer, 409: OpenApiResponse(ErrorSerializer), **ERRORS})
+    def post(self, request, number):
+        app = _visible_application(request, number)
+        data = OldTerminalDeregistrationSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = {"date": timezone.localdate(), **data.validated_data}
+        workflow.record_old_terminal_deregistration(application=app, actor=request.user, **fields)
+        return _application_answer(request, app, status.HTTP_201_CREATED)
+
+
+class DepositRefundView(generics.GenericAPIView):
+    """POST /api/v1/applications/{number}/deposit/refund/ (reviewers, once the target is reached)."""
+
+    serializer_class = serializers.Serializer
+
+    @extend_schema(summary="Record the deposit's refund (reviewers, once eligible)", request=None,
+                   responses={200: ApplicationDetailSerializer, 409: OpenApiResponse(ErrorSerializer), **ERRORS})
+    def post(self, request, number):
+        app = _visible_application(request, number)
+        workflow.refund_deposit(application=app, actor=request.user)
+        return _application_answer(request, app)
+
+
+def _application_answer(request, app, code=status.HTTP_200_OK):
+    app = ApplicationViewSet(request=request, action="retrieve", format_kwarg=None).get_queryset().get(pk=app.pk)
+    return Response(ApplicationDetailSerializer(app, context={"request": request}).data, status=code)
+
+
+# Registered by portal/api.py, next to the router's ApplicationViewSet.
+# Only well-formed values reach a view (a NUL byte or a stray character is a 404 of the router).
+AP_PATH = number_pattern("AP", anchored=False)
+
+urlpatterns = [
+    re_path(rf"^applications/(?P<number>{AP_PATH})/documents/{ID_PATH}/verdict/$", DocumentVerdictView.as_view(),
+         name="application-document-verdict"),
+    re_path(rf"^applications/(?P<number>{AP_PATH})/inspection/$", InspectionView.as_view(), name="application-inspection"),
+    re_path(rf"^applications/(?P<number>{AP_PATH})/deregistration/$", OldTerminalDeregistrationView.as_view(),
+         name="application-deregistration"),
+    re_path(rf"^applications/(?P<number>{AP_PATH})/deposit/refund/$", DepositRefundView.as_view(), name="application-refund"),
+]

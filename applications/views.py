@@ -2,7 +2,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -22,6 +21,7 @@ from applications.forms import (
 from applications.models import Application, ApplicationDocument, DocumentAccessLog
 from portal.accounts.roles import reviewer_required, role_required
 from portal.core.pagination import paginate, querystring_without_page
+from portal.core.uploads import file_response
 from portal.core.views import bind_errors, refused, show_invalid
 from portal.core.workflow import WorkflowError
 from terminals.models import Terminal
@@ -225,14 +225,7 @@ def document(request, pk):
     """Stream one document inline, to those who may see its application; every view is logged."""
     doc = get_object_or_404(ApplicationDocument.objects.visible_to(request.user).select_related("application"), pk=pk)
     DocumentAccessLog.objects.create(document=doc, user=request.user, ip_address=request.META.get("REMOTE_ADDR"))
-    try:
-        handle = doc.file.open("rb")
-    except FileNotFoundError as exc:
-        raise Http404 from exc
-    ext = doc.file.name.rsplit(".", 1)[-1]
-    response = FileResponse(handle, content_type=doc.content_type)
-    response["Content-Disposition"] = f'inline; filename="{doc.application.number}-{doc.kind}.{ext}"'
-    response["Cache-Control"] = "private, no-store"
+    response = file_response(doc.file, content_type=doc.content_type, stem=f"{doc.application.number}-{doc.kind}")
     # The PDF viewer runs in a frame of our own page; nothing else may frame the file.
     response["X-Frame-Options"] = "SAMEORIGIN"
     response["Content-Security-Policy"] = (

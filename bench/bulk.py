@@ -1,8 +1,11 @@
 """Bulk data for the benchmarks and the load tests: a bank's worth of merchants, terminals, fault
 tickets with their whole stage histories, applications, deposits and the notifications they imply.
 
-The histories follow the state machines of DESIGN.md (repairs.workflow.TRANSITIONS,
-applications.workflow.TRANSITIONS) with the side effects the workflows write: ticket events, the
+The histories are planned from the workflows' own tables: every step of a ticket or an application
+is looked up in repairs.workflow.MACHINE / applications.workflow.MACHINE (a step the table lacks, or
+an actor whose role may not take it, stops the load), and the terminal moves with a ticket's step
+as that step's `effect` says (repairs.workflow.TERMINAL_TARGET). With them come the side effects
+the workflows write: ticket events, the
 terminal's own timeline, repair requests and network tests, replacement applications that close
 their tickets, deregistration records, deposit accounts, and one notification row per recipient
 and channel as notifications.services.notify would have written it.
@@ -302,6 +305,7 @@ class Plan:
         self.clock = Clock(self.rng)
         self.log = log
         self.ids = {}
+        self.roles = {}  # user id -> role, for checking each step against the workflow's table
 
     def next_id(self, table):
         self.ids[table] = self.ids.get(table, 0) + 1
@@ -341,6 +345,7 @@ class Plan:
             p = Person(uid, family + given, role, **kw)
             p.family, p.given = family, given
             self.users.append(p)
+            self.roles[uid] = role
             return p
 
         self.agents = []
@@ -430,6 +435,8 @@ class Plan:
 
     def run_app(self, app, target="activated"):
         """Walk `app` along the happy path up to `target` (or rejected/withdrawn), stopping at now."""
+        from applications.workflow import MACHINE as APPLICATIONS
+
         r, c = self.rng, self.clock
         owner = self.merchant_users[app.merchant][0].id
         reviewer = r.choice(self.reviewers)
@@ -445,6 +452,7 @@ class Plan:
             if actor == rev:
                 app.reviewer = reviewer
             if event_kind == "status":
+                self.workflow_step(APPLICATIONS, app.status, to, actor)
                 app.events.append((t, "status", app.status, to, actor, note, public, "", ""))
                 app.status = to
                 app.changed = t
@@ -552,9 +560,25 @@ class Plan:
 
     # --- tickets ------------------------------------------------------------------------
 
+    def workflow_step(self, machine, status, to, actor):
+        """The workflow's own step from `status` to `to`, taken by `actor` (a user id, or None for
+        the system's periodic jobs); BulkDataError when the table has no such step for that role."""
+        from portal.core.workflow import SYSTEM
+
+        transition = machine.transition(status, to)
+        role = SYSTEM if actor is None else self.roles[actor]
+        if transition is None or role not in transition.roles:
+            raise BulkDataError(f"the plan takes {status} -> {to} as {role}, which the workflow does not allow")
+        return transition
+
     def ticket_event(self, ticket, t, to, actor, note="", kind="ticket.status"):
+        from repairs.workflow import MACHINE, TERMINAL_TARGET
+
+        transition = self.workflow_step(MACHINE, ticket.status, to, actor)
         ticket.events.append((t, ticket.status, to, actor, note, kind))
         ticket.status = to
+        if transition.effect:
+            ticket.terminal.move(t, TERMINAL_TARGET[transition.effect], actor, "#")
 
     def run_ticket(self, slot, created):
         """One fault of the slot's terminal, from the report to wherever it is at `now`."""
@@ -610,7 +634,6 @@ class Plan:
         if path == "cancel" and r.random() < 0.4:
             if at(r.uniform(600, 3 * H), "merchant"):
                 ev("cancelled", owner, r.choice(NOTES["cancel"]))
-                term.move(t, "active", owner, "#")
                 tk.closed = t
             return tk
         # The agent takes it (at once when the agent logged the call).
@@ -623,24 +646,20 @@ class Plan:
                 if at(r.uniform(0.5, 8) * H, "agent"):
                     actor = r.choice([owner, agent.id])
                     ev("cancelled", actor, r.choice(NOTES["cancel"]))
-                    term.move(t, "active", actor, "#")
                     tk.closed = t
                 return tk
         if path == "remote":
             if not at(r.uniform(0.3, 6) * H, "agent"):
                 return tk
             ev("resolved_remotely", agent.id, r.choice(NOTES["resolved_remotely"]))
-            term.move(t, "active", agent.id, "#")
             if r.random() < 0.08:
                 if not at(r.uniform(2, 72) * H, "merchant"):
                     return tk
                 ev("remote_diagnosis", owner, r.choice(NOTES["reopen"]))
-                term.move(t, "faulty", owner, "#")
                 tk.sla_due = c.sla_due(t, priority)
                 if not at(r.uniform(1, 8) * H, "agent"):
                     return tk
                 ev("resolved_remotely", agent.id, r.choice(NOTES["resolved_remotely"]))
-                term.move(t, "active", agent.id, "#")
             close(48)
             return tk
         # To a branch.
@@ -652,7 +671,6 @@ class Plan:
         if path == "cancel":
             if at(r.uniform(1, 5) * D, "merchant"):
                 ev("cancelled", owner, r.choice(NOTES["cancel"]))
-                term.move(t, "active", owner, "#")
                 tk.closed = t
             return tk
         if not at(r.uniform(0.3, 3) * D, "branch"):
@@ -663,7 +681,6 @@ class Plan:
                  "documents": docs if r.random() < 0.8 else docs[1:], "diagnosis": "", "work_done": "", "parts": "",
                  "pickup_code": "", "picked_up": None}
         ev("at_branch", engineer.id)
-        term.move(t, "in_repair", engineer.id, "#")
         if not at(r.uniform(600, 2 * H), "branch"):
             return tk
         ev("diagnosing", engineer.id)
@@ -702,14 +719,12 @@ class Plan:
             return tk
         tk.rr["picked_up"] = t
         ev("picked_up", engineer.id)
-        term.move(t, "active", engineer.id, "#")
         close(72)
         return tk
 
     def _unrepairable(self, tk, t, engineer, term):
         r, c = self.rng, self.clock
         self.ticket_event(tk, t, "unrepairable", engineer.id, r.choice(NOTES["unrepairable"]))
-        term.move(t, "retired", engineer.id, "#")
         created = c.after(t, r.uniform(0.3, 3) * D, "merchant")
         if created > self.now:
             return tk

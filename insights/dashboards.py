@@ -47,11 +47,12 @@ def latest_notifications(user):
 
 
 def merchant_dashboard(user):
-    """Every card of a merchant's home page, built once per request: five queries whatever the data."""
+    """Every card of a merchant's home page, built once per request: six queries whatever the data."""
     return {
         "terminals": terminals_by_status(user),
         "tickets": repairs.merchant_open_tickets(user, LIST_SIZE),
         "care": terminals.care_reminders(user),
+        "loaners": repairs.loaner_notices(user),
         "applications": applications.merchant_in_progress(user, LIST_SIZE),
         "notifications": latest_notifications(user),
         "paper_roll_days": settings.PAPER_ROLL_DAYS,

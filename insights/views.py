@@ -12,6 +12,7 @@ from portal.accounts import selectors as account_selectors
 from portal.accounts.forms import MerchantDocumentForm, MerchantSearchForm
 from portal.accounts.roles import reviewer_required, staff_required
 from portal.core.exports import csv_response
+from repairs import selectors as repairs_selectors
 
 
 @login_required
@@ -72,7 +73,7 @@ def report_index(request):
         request,
         "insights/reports.html",
         {"form": form, "period": period, "summary": summary, "sections": sections, "query": urlencode(query),
-         "cache_seconds": reports.cache_seconds()},
+         "cache_seconds": reports.cache_seconds(), "loaners": repairs_selectors.loaner_utilisation(request.user)},
     )
 
 

@@ -363,6 +363,9 @@ PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
 TERMINAL_IMPORT_MAX_BYTES = env.int("TERMINAL_IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
 CLEANING_DAYS = env.int("CLEANING_DAYS", default=1)
 PAPER_ROLL_DAYS = env.int("PAPER_ROLL_DAYS", default=30)
+# Loaner terminals (repairs/loans.py): the merchant and the branch are reminded once a loaner has
+# been out longer than LOANER_REMINDER_DAYS days.
+LOANER_REMINDER_DAYS = env.int("LOANER_REMINDER_DAYS", default=7)
 
 # Terminal health telemetry (terminals/telemetry.py, docs/telemetry.md): a signed batch's
 # timestamp must be within TELEMETRY_WINDOW_SECONDS of our clock (and its signature is refused if
@@ -471,7 +474,9 @@ CELERY_TASK_ROUTES = {
 CELERY_BEAT_SCHEDULE = {
     "notifications-requeue-stale": {"task": "notifications.requeue_stale", "schedule": 30.0},
     "tickets-sla-breach": {"task": "repairs.sla_breach_warnings", "schedule": 300.0},
+    "tickets-dropoff-reminders": {"task": "repairs.dropoff_reminders", "schedule": 300.0},
     "tickets-auto-close": {"task": "repairs.auto_close_due_tickets", "schedule": 3600.0},
+    "loaners-overdue": {"task": "repairs.loaner_reminders", "schedule": crontab(hour=10, minute=0)},
     "terminals-maintenance": {"task": "terminals.maintenance_reminders", "schedule": crontab(hour=9, minute=0)},
     "terminals-telemetry-retention": {"task": "terminals.telemetry_retention", "schedule": crontab(hour=3, minute=15)},
     "applications-deposits": {"task": "applications.deposit_reminders", "schedule": crontab(hour=9, minute=30)},
@@ -487,8 +492,15 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     "ApplicationStatusEnum": "applications.models.Application.Status",
     "TerminalStatusEnum": "terminals.models.Terminal.Status",
     "DeregistrationMethodEnum": "terminals.models.Deregistration.Method",
+    "MerchantDocumentKindEnum": "portal.accounts.models.MerchantDocument.Kind",
+    "MaintenanceKindEnum": "terminals.models.MaintenanceRecord.Kind",
+    "VerdictEnum": "applications.models.ApplicationDocument.Verdict",
+    "VerdictGivenEnum": ["verified", "rejected"],  # what a reviewer may give (not "pending")
 }
 SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [
     "drf_spectacular.hooks.postprocess_schema_enums",
     "portal.openapi.document_errors",
+    "portal.openapi.document_patterns",
+    "portal.openapi.document_transitions",
+    "portal.openapi.document_links",
 ]

@@ -43,3 +43,6 @@ if settings.BENCH_FLOOR:
     # Only for bench/: the same middleware stack with no work, the floor for request rates.
     urlpatterns.append(path("bench/floor", core_views.bench_floor, name="bench-floor"))
 
+
+# An unmatched /api/ URL answers the API's error body (JSON), like an unknown object.
+handler404 = "portal.core.api.not_found"

@@ -6,6 +6,9 @@ from django.utils.translation import gettext_lazy as _
 
 from repairs import workflow
 from repairs.models import (
+    BranchClosure,
+    DropoffBooking,
+    DropoffCapacity,
     FaultTicket,
     NetworkTest,
     RepairRequest,
@@ -120,4 +123,33 @@ class SatisfactionAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         # Ratings come from merchants on the ticket page, never typed in by staff.
+        return False
+
+
+@admin.register(DropoffCapacity)
+class DropoffCapacityAdmin(admin.ModelAdmin):
+    list_display = ["branch", "opens_at", "closes_at", "seats"]
+    list_select_related = ["branch"]
+
+
+@admin.register(BranchClosure)
+class BranchClosureAdmin(admin.ModelAdmin):
+    list_display = ["branch", "date", "reason"]
+    list_filter = ["branch"]
+    list_select_related = ["branch"]
+    date_hierarchy = "date"
+
+
+@admin.register(DropoffBooking)
+class DropoffBookingAdmin(admin.ModelAdmin):
+    list_display = ["ticket", "branch", "starts_at", "status", "booked_by"]
+    list_filter = ["status", "branch"]
+    list_select_related = ["ticket", "branch", "booked_by"]
+    date_hierarchy = "starts_at"
+
+    # Bookings change only through repairs.dropoff (the seat count is checked there, locked).
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False

@@ -3,19 +3,38 @@
 import datetime
 
 import django_filters
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.urls import path, re_path, reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, extend_schema_view
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import generics, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
-from portal.core.api import ErrorSerializer, step_serializer
+from portal.core.api import ID_PATH, ErrorSerializer, id_parameter, object_id, step_serializer
+from portal.core.numbering import number_pattern
 from portal.core.pagination import KeysetPagination
-from repairs import selectors, workflow
-from repairs.models import FaultTicket, NetworkTest, RepairRequest, TicketEvent
+from portal.core.uploads import check_upload
+from portal.core.workflow import WorkflowError
+from repairs import loan_api, selectors, views, workflow
+from repairs.dropoff_api import DropoffActionsMixin
+from repairs.forms import ATTACHMENT_TYPES
+from repairs.models import (
+    FaultTicket,
+    NetworkTest,
+    RepairRequest,
+    Satisfaction,
+    TicketAttachment,
+    TicketComment,
+    TicketEvent,
+)
+from terminals.models import validate_device_number
 
 S = FaultTicket.Status
 
@@ -99,7 +118,7 @@ class TicketDetailSerializer(TicketSerializer):
         rr = selectors.repair_request(ticket)
         return RepairRequestSerializer(rr).data if rr else None
 
-    @extend_schema_field(OpenApiTypes.STR)
+    @extend_schema_field(serializers.CharField(allow_null=True))
     def get_pickup_code(self, ticket):
         """Only to the ticket's own merchant, only while ready for pickup."""
         user = self._user()
@@ -114,7 +133,9 @@ class TicketDetailSerializer(TicketSerializer):
 
 
 class TicketCreateSerializer(serializers.Serializer):
-    terminal = serializers.CharField(help_text="The terminal's serial number (terminal number).")
+    terminal = serializers.CharField(
+        help_text="The terminal's serial number (terminal number).", validators=[validate_device_number]
+    )
     fault_type = serializers.ChoiceField(choices=FaultTicket.FaultType.choices)
     symptoms = serializers.CharField(max_length=4000)
     contact_window = serializers.CharField(max_length=100, required=False, allow_blank=True)
@@ -184,9 +205,10 @@ class TicketFilter(django_filters.FilterSet):
         responses={200: TicketDetailSerializer, 404: OpenApiResponse(description="No such ticket visible to the caller")},
     ),
 )
-class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class TicketViewSet(DropoffActionsMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     lookup_field = "service_order_no"
-    lookup_value_regex = "[^/]+"
+    # Only well-formed numbers reach the view: a NUL byte in the path was a 500 from PostgreSQL.
+    lookup_value_regex = number_pattern("SO", anchored=False)
     filterset_class = TicketFilter
     pagination_class = KeysetPagination
 
@@ -258,3 +280,235 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         except FaultTicket.DoesNotExist:
             raise Http404 from None
         return Response(TicketDetailSerializer(event.ticket, context={"request": request}).data)
+
+    @extend_schema(summary="Lend a loaner from the branch's pool (at intake)", request=loan_api.LendSerializer,
+                   responses={201: loan_api.LoanSerializer, **loan_api.ERRORS})
+    @action(detail=True, methods=["post"])
+    def loaner(self, request, service_order_no=None, **kwargs):
+        return loan_api.lend(request, self.get_object())
+
+    @extend_schema(summary="Check the loaner back in, or record it missing or damaged",
+                   request=loan_api.ReturnSerializer, responses={200: loan_api.LoanSerializer, **loan_api.ERRORS})
+    @action(detail=True, methods=["post"], url_path="loaner/return", url_name="loaner-return")
+    def loaner_return(self, request, service_order_no=None, **kwargs):
+        return loan_api.give_back(request, self.get_object())
+
+# --- the ticket page's other actions (comments, files, pickup code, rating) and the agent's call log,
+# each calling the same workflow function as its page ---
+
+
+def _visible_ticket(request, service_order_no):
+    return get_object_or_404(selectors.ticket_for(request.user, service_order_no))
+
+
+class TicketCommentSerializer(serializers.ModelSerializer):
+    author = serializers.CharField(source="author.display_name", read_only=True)
+    body = serializers.CharField(max_length=4000)
+    is_public = serializers.BooleanField(
+        default=True, help_text="Staff only: false keeps the comment internal (merchants' comments are public)."
+    )
+
+    class Meta:
+        model = TicketComment
+        fields = ["id", "author", "body", "is_public", "created_at"]
+        read_only_fields = ["id", "author", "created_at"]
+
+
+class TicketAttachmentSerializer(serializers.ModelSerializer):
+    uploaded_by = serializers.CharField(source="uploaded_by.display_name", read_only=True)
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = TicketAttachment
+        fields = ["id", "original_name", "content_type", "size", "is_public", "uploaded_by", "created_at", "url"]
+        read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_url(self, item):
+        return reverse("ticket-attachment-file", args=[item.ticket.service_order_no, item.pk])
+
+
+class TicketAttachmentUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="JPEG, PNG or PDF; the content is checked, not the name.")
+    is_public = serializers.BooleanField(default=True, help_text="Staff only: false keeps the file internal.")
+
+    def validate_file(self, uploaded):
+        try:
+            self.content_type = check_upload(uploaded, allowed=ATTACHMENT_TYPES)
+        except DjangoValidationError as exc:
+            raise ValidationError(exc.messages) from exc
+        return uploaded
+
+
+class RatingSerializer(serializers.Serializer):
+    rating = serializers.IntegerField(min_value=1, max_value=5)
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=1000)
+
+
+class SatisfactionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Satisfaction
+        fields = ["rating", "comment", "created_at"]
+        read_only_fields = fields
+
+
+class LogCallSerializer(TicketCreateSerializer):
+    merchant = serializers.IntegerField(
+        required=False, min_value=1, max_value=2**31 - 1,
+        help_text="The caller's merchant id: the terminal must be one of its terminals.",
+    )
+
+
+TICKET_ERRORS = {
+    400: OpenApiResponse(ErrorSerializer, description="Field errors by name"),
+    403: OpenApiResponse(ErrorSerializer, description="Not your role"),
+    404: OpenApiResponse(ErrorSerializer, description="No such ticket visible to you"),
+}
+
+
+class TicketCommentsView(generics.GenericAPIView):
+    """GET/POST /api/v1/tickets/{service_order_no}/comments/: internal comments only to staff."""
+
+    serializer_class = TicketCommentSerializer
+    queryset = TicketComment.objects.none()  # for the schema; each handler reads the ticket's own
+
+    @extend_schema(summary="The ticket's comments (internal ones to staff only)",
+                   responses={200: TicketCommentSerializer(many=True), 404: TICKET_ERRORS[404]})
+    def get(self, request, service_order_no):
+        ticket = _visible_ticket(request, service_order_no)
+        comments = TicketComment.objects.visible_to(request.user).filter(ticket=ticket).select_related("author")
+        page = self.paginate_queryset(comments.order_by("created_at", "pk"))
+        return self.get_paginated_response(TicketCommentSerializer(page, many=True).data)
+
+    @extend_schema(summary="Comment on the ticket (staff may keep it internal)",
+                   request=TicketCommentSerializer, responses={201: TicketCommentSerializer, **TICKET_ERRORS})
+    def post(self, request, service_order_no):
+        ticket = _visible_ticket(request, service_order_no)
+        data = TicketCommentSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        comment = workflow.add_comment(ticket=ticket, author=request.user, body=data.validated_data["body"],
+                                       is_public=data.validated_data["is_public"])
+        return Response(TicketCommentSerializer(comment).data, status=status.HTTP_201_CREATED)
+
+
+class TicketAttachmentsView(generics.GenericAPIView):
+    """GET/POST /api/v1/tickets/{service_order_no}/attachments/ (multipart: file, is_public)."""
+
+    serializer_class = TicketAttachmentUploadSerializer
+    queryset = TicketAttachment.objects.none()  # for the schema; each handler reads the ticket's own
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(summary="The ticket's files (internal ones to staff only)",
+                   responses={200: TicketAttachmentSerializer(many=True), 404: TICKET_ERRORS[404]})
+    def get(self, request, service_order_no):
+        ticket = _visible_ticket(request, service_order_no)
+        files = TicketAttachment.objects.visible_to(request.user).filter(ticket=ticket).select_related(
+            "uploaded_by", "ticket")
+        page = self.paginate_queryset(files.order_by("created_at", "pk"))
+        return self.get_paginated_response(TicketAttachmentSerializer(page, many=True).data)
+
+    @extend_schema(summary="Attach a photo or PDF to the ticket",
+                   request={"multipart/form-data": TicketAttachmentUploadSerializer},
+                   responses={201: TicketAttachmentSerializer, **TICKET_ERRORS})
+    def post(self, request, service_order_no):
+        ticket = _visible_ticket(request, service_order_no)
+        data = TicketAttachmentUploadSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        item = workflow.add_attachment(ticket=ticket, uploaded=data.validated_data["file"],
+                                       content_type=data.content_type, actor=request.user,
+                                       is_public=data.validated_data["is_public"])
+        return Response(TicketAttachmentSerializer(item).data, status=status.HTTP_201_CREATED)
+
+
+class TicketAttachmentFileView(generics.GenericAPIView):
+    """GET /api/v1/tickets/{service_order_no}/attachments/{id}/file/: the file itself."""
+
+    serializer_class = None
+
+    @extend_schema(parameters=[id_parameter()], summary="Download one of the ticket's files",
+                   responses={**{(200, media): OpenApiTypes.BINARY for media in ATTACHMENT_TYPES},
+                              404: TICKET_ERRORS[404]})
+    def get(self, request, service_order_no, pk):
+        pk = object_id(pk)
+        ticket = _visible_ticket(request, service_order_no)
+        get_object_or_404(TicketAttachment.objects.visible_to(request.user).filter(ticket=ticket), pk=pk)
+        # The page's own file view answers (the same headers and name); DRF has set its user.
+        return views.attachment(request._request, pk=pk)
+
+
+class PickupCodeView(generics.GenericAPIView):
+    """POST /api/v1/tickets/{service_order_no}/pickup-code/: a new pickup code (the old one stops working)."""
+
+    serializer_class = None
+
+    @extend_schema(summary="Issue a new pickup code while ready for pickup (the merchant sees it on the ticket)",
+                   request=None,
+                   responses={200: TicketDetailSerializer, 409: OpenApiResponse(ErrorSerializer), **TICKET_ERRORS})
+    def post(self, request, service_order_no):
+        ticket = _visible_ticket(request, service_order_no)
+        workflow.reissue_pickup_code(ticket=ticket, actor=request.user)
+        ticket = get_object_or_404(selectors.ticket_for(request.user, service_order_no))
+        return Response(TicketDetailSerializer(ticket, context={"request": request}).data)
+
+
+class RatingView(generics.GenericAPIView):
+    """POST /api/v1/tickets/{service_order_no}/rating/: the merchant's satisfaction, once."""
+
+    serializer_class = RatingSerializer
+
+    @extend_schema(summary="Rate the finished repair, 1 to 5 (the ticket's merchant, once)",
+                   request=RatingSerializer,
+                   responses={201: SatisfactionSerializer, 409: OpenApiResponse(ErrorSerializer), **TICKET_ERRORS})
+    def post(self, request, service_order_no):
+        ticket = _visible_ticket(request, service_order_no)
+        data = RatingSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        rating = workflow.rate_ticket(ticket=ticket, actor=request.user, rating=data.validated_data["rating"],
+                                      comment=data.validated_data.get("comment", ""))
+        return Response(SatisfactionSerializer(rating).data, status=status.HTTP_201_CREATED)
+
+
+class LogCallView(generics.GenericAPIView):
+    """POST /api/v1/tickets/log-call/: an agent logs a merchant's phone call (source "phone")."""
+
+    serializer_class = LogCallSerializer
+
+    @extend_schema(summary="Log a merchant's phone call as a ticket on one of its terminals (agents)",
+                   request=LogCallSerializer, responses={201: TicketDetailSerializer, **TICKET_ERRORS})
+    def post(self, request):
+        from terminals.models import Terminal
+
+        if not (request.user.is_agent or request.user.is_admin_role):
+            raise WorkflowError(_("Only a customer-service agent logs calls."), code="forbidden")
+        data = LogCallSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        # The log-call page's terminal lookup: a terminal in a merchant's hands, visible to the agent.
+        terminal = Terminal.objects.visible_to(request.user).filter(
+            merchant__isnull=False, serial_number=values["terminal"]).first()
+        if terminal is None or values.get("merchant", terminal.merchant_id) != terminal.merchant_id:
+            raise WorkflowError.invalid({"terminal": [_("No terminal of this merchant has this serial number.")]},
+                                        _("No terminal of this merchant has this serial number."))
+        ticket = workflow.create_ticket(
+            terminal=terminal, actor=request.user, fault_type=values["fault_type"], symptoms=values["symptoms"],
+            contact_window=values.get("contact_window", ""), priority=values.get("priority"),
+            source=FaultTicket.Source.PHONE,
+        )
+        ticket = get_object_or_404(selectors.ticket_for(request.user, ticket.service_order_no))
+        return Response(TicketDetailSerializer(ticket, context={"request": request}).data,
+                        status=status.HTTP_201_CREATED)
+
+
+# Registered by portal/api.py ahead of the router (log-call/ before the ticket lookup).
+# Only well-formed values reach a view (a NUL byte or a stray character is a 404 of the router).
+SO_PATH = number_pattern("SO", anchored=False)
+
+urlpatterns = [
+    path("tickets/log-call/", LogCallView.as_view(), name="ticket-log-call"),
+    re_path(rf"^tickets/(?P<service_order_no>{SO_PATH})/comments/$", TicketCommentsView.as_view(), name="ticket-comments"),
+    re_path(rf"^tickets/(?P<service_order_no>{SO_PATH})/attachments/$", TicketAttachmentsView.as_view(), name="ticket-attachments"),
+    re_path(rf"^tickets/(?P<service_order_no>{SO_PATH})/attachments/{ID_PATH}/file/$", TicketAttachmentFileView.as_view(),
+         name="ticket-attachment-file"),
+    re_path(rf"^tickets/(?P<service_order_no>{SO_PATH})/pickup-code/$", PickupCodeView.as_view(), name="ticket-pickup-code"),
+    re_path(rf"^tickets/(?P<service_order_no>{SO_PATH})/rating/$", RatingView.as_view(), name="ticket-rating"),
+]

@@ -4,8 +4,10 @@ Idempotent: each scenario runs only when its own demo terminal has no ticket yet
 on terminals of their own, so the base terminals seeded by terminals.demo stay active.
 """
 
-from repairs.models import FaultTicket, Satisfaction
+from repairs import dropoff, loans
+from repairs.models import DropoffCapacity, FaultTicket, Satisfaction
 from repairs.workflow import create_ticket, rate_ticket, ticket_transition
+from terminals import loaners
 from terminals import services as terminal_services
 from terminals.models import Terminal
 
@@ -87,6 +89,51 @@ def seed(ctx):
             terminal=t4, actor=ctx.users["merchant2"], fault_type=FaultTicket.FaultType.PIN_ENTRY_ERROR,
             symptoms="密码键盘按键无反应。",
         )
+
+    # Every branch takes booked drop-offs: two seats per half-hour, 09:00–17:00 on working days.
+    for branch in ctx.branches.values():
+        DropoffCapacity.objects.get_or_create(branch=branch, defaults={"opens_at": "09:00", "closes_at": "17:00"})
+
+    # 5. Sent to BR001 by the agent; the merchant booked the first free drop-off slot.
+    t5 = _terminal(ctx, "DEMO-RP-005", "TAG-RP-005", merchant, admin)
+    if not t5.tickets.exists():
+        ticket = create_ticket(
+            terminal=t5, actor=merchant_user, fault_type=FaultTicket.FaultType.CARD_READER,
+            symptoms="读卡器无法识别芯片卡。",
+        )
+        ticket_transition(ticket=ticket, to=S.REMOTE_DIAGNOSIS, actor=agent)
+        ticket_transition(ticket=ticket, to=S.AWAITING_BRANCH, actor=agent, branch="BR001",
+                          note="读卡模块需更换，请预约时间到网点。")
+        slots = dropoff.published_slots(ticket.branch_id)
+        if slots:
+            dropoff.book_slot(ticket=ticket, starts_at=slots[0][1][0].starts_at, actor=merchant_user)
+
+    # 6. The loaner pool of BR001 (three of the bank's terminals), and a terminal taken in at the
+    #    branch with one of them lent to the merchant: "on loan: … — return it at pickup".
+    pool = []
+    for n in (1, 2, 3):
+        serial = f"DEMO-LN-00{n}"
+        loaner = Terminal.objects.filter(serial_number=serial).first()
+        if loaner is None:
+            loaner = Terminal.objects.create(
+                serial_number=serial, tag_number=f"TAG-LN-00{n}", model="A920", manufacturer="PAX",
+                channel=ctx.channels["BANK"],
+            )
+            loaners.add_to_pool(terminal=loaner, branch=ctx.branches["BR001"], actor=admin)
+        pool.append(loaner)
+    t6 = _terminal(ctx, "DEMO-RP-006", "TAG-RP-006", merchant, admin)
+    if not t6.tickets.exists():
+        ticket = create_ticket(
+            terminal=t6, actor=merchant_user, fault_type=FaultTicket.FaultType.CARD_READER,
+            symptoms="读卡器无法读取芯片卡。",
+        )
+        ticket_transition(ticket=ticket, to=S.REMOTE_DIAGNOSIS, actor=agent)
+        ticket_transition(ticket=ticket, to=S.AWAITING_BRANCH, actor=agent, branch="BR001")
+        ticket_transition(ticket=ticket, to=S.AT_BRANCH, actor=engineer, tag_number=t6.tag_number,
+                          serial_number=t6.serial_number,
+                          documents=["account_opening_permit", "business_licence", "operator_id"])
+        loans.lend_loaner(ticket=ticket, actor=engineer, serial_number=pool[0].serial_number,
+                          tag_number=pool[0].tag_number, tid="LN000001", mid="898310000000001")
 
     for username in ("merchant", "merchant2"):
         _ensure_active(ctx, username, admin)

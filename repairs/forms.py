@@ -225,3 +225,32 @@ class SatisfactionForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.form_tag = False
+
+
+class LoanForm(forms.Form):
+    """Lend a loaner at intake: the device checked by serial and tag (repairs.loans.lend_loaner)."""
+
+    serial_number = forms.CharField(label=_("Loaner serial number"), max_length=40)
+    tag_number = forms.CharField(label=_("Loaner tag number"), max_length=40)
+    tid = forms.CharField(label=_("TID set up on the loaner"), max_length=8, required=False)
+    mid = forms.CharField(label=_("MID set up on the loaner"), max_length=15, required=False)
+    note = forms.CharField(label=_("Note"), max_length=300, required=False)
+
+
+class LoanReturnForm(forms.Form):
+    """Account for the loaner at pickup (repairs.loans.return_loaner)."""
+
+    outcome = forms.ChoiceField(
+        label=_("Outcome"),
+        choices=[("returned", _("Returned")), ("damaged", _("Returned damaged")), ("missing", _("Missing"))],
+    )
+    serial_number = forms.CharField(label=_("Loaner serial number"), max_length=40, required=False)
+    tag_number = forms.CharField(label=_("Loaner tag number"), max_length=40, required=False)
+    note = forms.CharField(label=_("Note"), max_length=300, required=False,
+                           help_text=_("Needed when the loaner is missing or damaged."))
+
+
+class LoanerInspectionForm(forms.Form):
+    """The cleaning and inspection that puts a loaner back in the pool (terminals.loaners.back_to_pool)."""
+
+    note = forms.CharField(label=_("Cleaning and inspection"), max_length=300)

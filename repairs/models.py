@@ -16,6 +16,7 @@ from portal.core.uploads import UploadTo
 
 
 class FaultTicketQuerySet(MerchantOwnedQuerySet):
+    branch_lookup = "branch_id"  # an engineer sees its own branch's tickets only
 
     def open(self):
         return self.exclude(status__in=FaultTicket.FINAL_STATUSES)
@@ -241,6 +242,17 @@ class NetworkTest(models.Model):
         return f"{self.ticket_id} {'pass' if self.passed else 'fail'}"
 
 
+class TicketPartQuerySet(models.QuerySet):
+    """A ticket's events, comments and files: those of the tickets the user may see (the visibility
+    rule), and for a merchant only the public ones."""
+
+    def visible_to(self, user):
+        tickets = FaultTicket.objects.visible_to(user)
+        # Staff who see every ticket need no subquery (a terminal's timeline reads its events so).
+        qs = self.filter(ticket__in=tickets) if tickets.query.has_filters() else self
+        return qs if user.is_staff_role else qs.filter(is_public=True)
+
+
 class TicketEvent(models.Model):
     """One line of a ticket's timeline, written in the same transaction as the change."""
 
@@ -253,6 +265,8 @@ class TicketEvent(models.Model):
     note = models.TextField(blank=True)
     is_public = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    objects = TicketPartQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("ticket event")
@@ -268,13 +282,6 @@ class TicketEvent(models.Model):
         return self.actor.display_name if self.actor_id else _("System")
 
 
-class TicketCommentQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        tickets = FaultTicket.objects.visible_to(user)
-        qs = self.filter(ticket__in=tickets)
-        return qs if user.is_staff_role else qs.filter(is_public=True)
-
-
 class TicketComment(models.Model):
     ticket = models.ForeignKey(FaultTicket, on_delete=models.CASCADE, related_name="comments")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -282,7 +289,7 @@ class TicketComment(models.Model):
     is_public = models.BooleanField(_("visible to the merchant"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
-    objects = TicketCommentQuerySet.as_manager()
+    objects = TicketPartQuerySet.as_manager()
 
     class Meta:
         ordering = ["created_at", "pk"]
@@ -290,10 +297,6 @@ class TicketComment(models.Model):
 
     def __str__(self):
         return f"{self.ticket_id}: {self.body[:30]}"
-
-
-class TicketAttachmentQuerySet(TicketCommentQuerySet):
-    pass
 
 
 class TicketAttachment(models.Model):
@@ -306,7 +309,7 @@ class TicketAttachment(models.Model):
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
-    objects = TicketAttachmentQuerySet.as_manager()
+    objects = TicketPartQuerySet.as_manager()
 
     class Meta:
         ordering = ["created_at", "pk"]
@@ -318,6 +321,7 @@ class TicketAttachment(models.Model):
 
 class SatisfactionQuerySet(MerchantOwnedQuerySet):
     merchant_lookup = "ticket__merchant_id"
+    branch_lookup = "ticket__branch_id"
 
 
 class Satisfaction(models.Model):
@@ -349,3 +353,178 @@ class Satisfaction(models.Model):
 
     def __str__(self):
         return f"{self.ticket_id}: {self.rating}"
+
+
+class LoanQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """With their ticket: the merchant's own, a branch's engineers theirs, admins all."""
+        return self.filter(ticket__in=FaultTicket.objects.visible_to(user))
+
+    def out(self):
+        return self.filter(outcome=Loan.Outcome.OUT)
+
+
+class Loan(models.Model):
+    """A loaner terminal lent to the ticket's merchant while its terminal is at the branch
+    (repairs.loans); the loaner's pool state is terminals.loaners'."""
+
+    class Outcome(models.TextChoices):
+        OUT = "out", _("On loan")
+        RETURNED = "returned", _("Returned")
+        MISSING = "missing", _("Missing")
+        DAMAGED = "damaged", _("Returned damaged")
+
+    ticket = models.ForeignKey(FaultTicket, on_delete=models.PROTECT, related_name="loans")
+    loaner = models.ForeignKey("terminals.Terminal", on_delete=models.PROTECT, related_name="loans",
+                               verbose_name=_("loaner"))
+    merchant = models.ForeignKey("accounts.Merchant", on_delete=models.PROTECT, related_name="+")
+    branch = models.ForeignKey("accounts.Branch", on_delete=models.PROTECT, related_name="+")
+    # As checked at the counter when lent, and the UnionPay parameters set up on it for the merchant.
+    serial_number = models.CharField(_("serial number"), max_length=40)
+    tag_number = models.CharField(_("tag number"), max_length=40)
+    tid = models.CharField(_("TID"), max_length=8, blank=True)
+    mid = models.CharField(_("MID"), max_length=15, blank=True)
+    lent_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    lent_at = models.DateTimeField(_("lent"), default=timezone.now)
+    outcome = models.CharField(_("outcome"), max_length=12, choices=Outcome.choices, default=Outcome.OUT)
+    returned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    returned_at = models.DateTimeField(_("accounted for"), null=True, blank=True)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+
+    objects = LoanQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("loan")
+        verbose_name_plural = _("loans")
+        ordering = ["-lent_at", "-pk"]
+        constraints = [
+            # One loaner per ticket, and a loaner with one merchant at a time.
+            models.UniqueConstraint(fields=["ticket"], condition=Q(outcome="out"), name="loan_one_per_ticket"),
+            models.UniqueConstraint(fields=["loaner"], condition=Q(outcome="out"), name="loan_one_merchant"),
+        ]
+        indexes = [
+            models.Index(fields=["loaner", "-lent_at"]),
+            models.Index(fields=["branch", "outcome"]),
+            models.Index(fields=["outcome", "lent_at"]),
+        ]
+
+    def __str__(self):
+        return f"{self.serial_number} → {self.ticket_id}"
+
+    @property
+    def is_out(self):
+        return self.outcome == self.Outcome.OUT
+
+    @property
+    def days_out(self):
+        end = self.returned_at or timezone.now()
+        return (end - self.lent_at).days
+# --- booked drop-off slots (repairs/dropoff.py) -------------------------------------------------
+
+
+class DropoffCapacity(models.Model):
+    """What a branch publishes for drop-offs: seats per half-hour between its opening and closing
+    time, on Chinese working days (repairs.sla.is_workday) that are not one of its closures."""
+
+    branch = models.OneToOneField(
+        "accounts.Branch", on_delete=models.CASCADE, related_name="dropoff_capacity", verbose_name=_("branch")
+    )
+    opens_at = models.TimeField(_("first drop-off"), default="09:00")
+    closes_at = models.TimeField(_("drop-offs end"), default="17:00")
+    seats = models.PositiveSmallIntegerField(
+        _("seats per half-hour"), default=2, validators=[MinValueValidator(1), MaxValueValidator(50)]
+    )
+
+    class Meta:
+        verbose_name = _("drop-off capacity")
+        verbose_name_plural = _("drop-off capacities")
+
+    def __str__(self):
+        return f"{self.branch_id}: {self.seats} × {str(self.opens_at)[:5]}–{str(self.closes_at)[:5]}"
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        for name in ("opens_at", "closes_at"):
+            value = getattr(self, name)
+            if value and (value.minute % 30 or value.second):
+                raise ValidationError({name: _("Use a time on the hour or the half-hour.")})
+        if self.opens_at and self.closes_at and self.opens_at >= self.closes_at:
+            raise ValidationError({"closes_at": _("Drop-offs must end after the first one.")})
+
+
+class BranchClosure(models.Model):
+    """A day a branch takes no drop-offs (besides the public holidays the calendar knows)."""
+
+    branch = models.ForeignKey(
+        "accounts.Branch", on_delete=models.CASCADE, related_name="closures", verbose_name=_("branch")
+    )
+    date = models.DateField(_("date"))
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("branch closure")
+        verbose_name_plural = _("branch closures")
+        ordering = ["date"]
+        constraints = [models.UniqueConstraint(fields=["branch", "date"], name="one_closure_per_branch_day")]
+
+    def __str__(self):
+        return f"{self.branch_id} {self.date}"
+
+
+class DropoffBooking(models.Model):
+    """A seat at a branch's counter in one half-hour slot, for one ticket sent to that branch."""
+
+    class Status(models.TextChoices):
+        BOOKED = "booked", _("Booked")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    SLOT_MINUTES = 30
+
+    ticket = models.ForeignKey(
+        FaultTicket, on_delete=models.CASCADE, related_name="dropoff_bookings", verbose_name=_("ticket")
+    )
+    branch = models.ForeignKey(
+        "accounts.Branch", on_delete=models.PROTECT, related_name="dropoff_bookings", verbose_name=_("branch")
+    )
+    starts_at = models.DateTimeField(_("drop-off time"))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.BOOKED)
+    booked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("booked by")
+    )
+    created_at = models.DateTimeField(_("booked"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("drop-off booking")
+        verbose_name_plural = _("drop-off bookings")
+        ordering = ["starts_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ticket"], condition=Q(status="booked"), name="one_dropoff_booking_per_ticket"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["branch", "status", "starts_at"]),
+            models.Index(fields=["status", "starts_at"]),
+        ]
+
+    def __str__(self):
+        return f"{self.ticket_id} @ {self.starts_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def ends_at(self):
+        from datetime import timedelta
+
+        return self.starts_at + timedelta(minutes=self.SLOT_MINUTES)
+
+    @property
+    def is_missed(self):
+        """The slot is over and the terminal never reached the counter (the ticket still waits)."""
+        return (
+            self.status == self.Status.BOOKED
+            and self.ends_at <= timezone.now()
+            and self.ticket.status == FaultTicket.Status.AWAITING_BRANCH
+        )

@@ -9,6 +9,7 @@ from django.db.models.functions import Lead
 from django.utils import timezone
 
 from portal.accounts.models import Branch, Merchant
+from repairs import loans
 from repairs.models import (
     FaultTicket,
     NetworkTest,
@@ -32,9 +33,8 @@ def visible_tickets(user):
 def queue(user, name="", *, status="", q="", now=None):
     """The tickets of one queue for `user`: merchant (open/all), agent (new/mine/overdue/open/all),
     engineer (their branch, by stage)."""
-    qs = visible_tickets(user)
+    qs = visible_tickets(user)  # an engineer's: its branch's (the visibility rule)
     if user.is_engineer:
-        qs = qs.filter(branch_id=user.branch_id)
         if status in FaultTicket.BRANCH_STATUSES:
             qs = qs.filter(status=status)
         elif name == "overdue":
@@ -97,7 +97,6 @@ def queue_counts(user, now=None):
     # (a few thousand rows) instead of a scan of every ticket ever (55 ms at 200,000).
     qs = FaultTicket.objects.visible_to(user).open()
     if user.is_engineer:
-        qs = qs.filter(branch_id=user.branch_id)
         counts = qs.aggregate(
             overdue=Count("pk", filter=overdue),
             **{stage: Count("pk", filter=Q(status=stage)) for stage in FaultTicket.BRANCH_STATUSES},
@@ -249,15 +248,14 @@ def agent_overview(user, limit, now=None):
 def branch_overview(user, *, pickup_days, limit=10):
     """The engineer's branch: its devices by stage, and those waiting for pickup longer than
     `pickup_days` days."""
+    branch = FaultTicket.objects.visible_to(user)  # the engineer's branch (the visibility rule)
     rows = dict(
-        FaultTicket.objects.filter(branch_id=user.branch_id, status__in=FaultTicket.BRANCH_STATUSES)
+        branch.filter(status__in=FaultTicket.BRANCH_STATUSES)
         .values_list("status").annotate(n=Count("pk")).order_by()
     )
     stages = [{"code": s, "label": S(s).label, "count": rows.get(s, 0)} for s in FaultTicket.BRANCH_STATUSES]
     cutoff = timezone.now() - timedelta(days=pickup_days)
-    waiting = FaultTicket.objects.filter(
-        branch_id=user.branch_id, status=S.READY_FOR_PICKUP, status_changed_at__lt=cutoff
-    )
+    waiting = branch.filter(status=S.READY_FOR_PICKUP, status_changed_at__lt=cutoff)
     return {
         "stages": stages,
         "waiting": list(waiting.select_related("terminal", "merchant").order_by("status_changed_at", "pk")[:limit]),
@@ -316,3 +314,13 @@ def search_tickets(user, number, limit):
     """Tickets whose service-order number starts with `number` (SO20261124 lists that day's)."""
     qs = FaultTicket.objects.visible_to(user).filter(service_order_no__startswith=number)
     return list(qs.select_related("terminal", "merchant").order_by("service_order_no")[:limit])
+
+
+def loaner_notices(user):
+    """The loaners the user's merchant has now, as "on loan: <serial> — …" notices (repairs.loans)."""
+    return loans.merchant_notices(user)
+
+
+def loaner_utilisation(user):
+    """Loaners out now, average days out and missing over the pools `user` sees (repairs.loans)."""
+    return loans.utilisation(user)

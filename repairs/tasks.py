@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from repairs import periodic, workflow
+from repairs import dropoff, loans, periodic, workflow
 
 
 @shared_task(name="repairs.auto_close_due_tickets", time_limit=600, soft_time_limit=540)
@@ -15,3 +15,13 @@ def auto_close_due_tickets():
 def sla_breach_warnings():
     """Warn whoever has each ticket past its SLA due time (once per ticket)."""
     return periodic.sla_breach_warnings()
+
+
+@shared_task(name="repairs.loaner_reminders", time_limit=600, soft_time_limit=540)
+def loaner_reminders():
+    """Remind merchant and branch of each loaner out longer than LOANER_REMINDER_DAYS (once per loan)."""
+    return loans.loaner_reminders()
+@shared_task(name="repairs.dropoff_reminders", time_limit=600, soft_time_limit=540)
+def dropoff_reminders():
+    """Remind merchants of booked drop-offs the evening before and an hour before (once each)."""
+    return dropoff.reminders_due()

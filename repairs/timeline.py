@@ -26,13 +26,11 @@ def ticket_entries(terminal, user, limit):
 
 def ticket_event_entries(terminal, user, limit):
     events = (
-        TicketEvent.objects.filter(ticket__terminal=terminal)
+        TicketEvent.objects.visible_to(user).filter(ticket__terminal=terminal)
         .exclude(from_status="")
         .select_related("ticket", "actor")
         .order_by("-created_at", "-pk")
     )
-    if not user.is_staff_role:
-        events = events.filter(is_public=True, ticket__merchant_id=user.merchant_id)
     for e in events[:limit]:
         yield TimelineEntry(
             at=e.created_at,

@@ -38,6 +38,7 @@ class PublicTicket:
     branch: PublicBranch | None
     steps: list = field(default_factory=list)
     events: list = field(default_factory=list)
+    dropoff_at: datetime | None = None
 
 
 def normalise_order_no(value):
@@ -54,7 +55,7 @@ def find_public_ticket(service_order_no, tag_number):
     Both failures run the same single query and return the same None, so the answer never tells
     whether a service-order number exists.
     """
-    from repairs.models import FaultTicket, TicketEvent
+    from repairs.models import DropoffBooking, FaultTicket, TicketEvent
 
     number, tag = normalise_order_no(service_order_no), normalise_tag(tag_number)
     if not number or not tag:
@@ -82,7 +83,12 @@ def find_public_ticket(service_order_no, tag_number):
     branch = None
     if ticket.branch_id:
         branch = PublicBranch(ticket.branch.name, ticket.branch.address, ticket.branch.hours)
+    dropoff_at = (
+        DropoffBooking.objects.filter(ticket_id=ticket.pk, status=DropoffBooking.Status.BOOKED)
+        .values_list("starts_at", flat=True).first()
+    )
     return PublicTicket(
+        dropoff_at=dropoff_at,
         service_order_no=ticket.service_order_no,
         status=ticket.status,
         status_label=str(labels.get(ticket.status, ticket.status)),

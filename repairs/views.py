@@ -4,7 +4,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -14,6 +14,7 @@ from portal.accounts.roles import role_required
 from portal.accounts.selectors import document_checklist
 from portal.core import ratelimit
 from portal.core.pagination import paginate, querystring_without_page
+from portal.core.uploads import file_response
 from portal.core.views import bind_errors, refused, show_invalid
 from portal.core.workflow import WorkflowError
 from repairs import selectors, workflow
@@ -273,11 +274,7 @@ def attach(request, service_order_no):
 def attachment(request, pk):
     """A ticket's file, to those who may see it (private: never served from MEDIA_ROOT directly)."""
     item = get_object_or_404(TicketAttachment.objects.visible_to(request.user), pk=pk)
-    response = FileResponse(item.file.open("rb"), content_type=item.content_type)
-    ext = item.file.name.rsplit(".", 1)[-1]
-    response["Content-Disposition"] = f'inline; filename="ticket-file-{item.pk}.{ext}"'
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return file_response(item.file, content_type=item.content_type, stem=f"ticket-file-{item.pk}")
 
 
 @role_required(*REPAIR_FORM_ROLES)

@@ -22,6 +22,7 @@ from portal.core.workflow import SYSTEM, Field, StateMachine, Transition, Workfl
 from repairs import sla
 from repairs.models import (
     FaultTicket,
+    Loan,
     NetworkTest,
     RepairRequest,
     Satisfaction,
@@ -199,6 +200,7 @@ def ticket_transition(*, ticket, to, actor, **fields):
         cleaned = _clean(spec, locked, fields)
 
         if spec.target == S.PICKED_UP:
+            _check_loaner_accounted_for(locked)
             pending_error = _check_pickup_code(locked, actor, cleaned["pickup_code"])
         if pending_error is None:
             event = _apply(spec, locked, actor, cleaned, notify_kind)
@@ -230,6 +232,15 @@ def _lock(ticket):
         if getattr(cached, "pk", None) != getattr(locked, f"{name}_id"):
             locked._state.fields_cache.pop(name, None)
     return locked
+
+
+def _check_loaner_accounted_for(locked):
+    """No pickup while the ticket's loaner is out: it is returned or recorded missing/damaged first."""
+    loan = Loan.objects.out().filter(ticket=locked).first()
+    if loan is not None:
+        message = _("Loaner %(serial)s is still with the merchant: check it back in (or record it missing "
+                    "or damaged) before the pickup.") % {"serial": loan.serial_number}
+        raise WorkflowError(message, code="invalid", field_errors={"loaner": [message]})
 
 
 def _check_pickup_code(locked, actor, code):

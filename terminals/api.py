@@ -3,6 +3,8 @@
 import django_filters
 from django.conf import settings
 from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.urls import path, re_path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -15,22 +17,25 @@ from drf_spectacular.utils import (
     extend_schema_view,
     inline_serializer,
 )
-from rest_framework import serializers, status, viewsets
+from rest_framework import generics, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from portal.core.api import ErrorSerializer
+from portal.accounts.models import Branch
+from portal.core.api import ID_PATH, ErrorSerializer, id_filter, id_parameter, object_id
 from portal.core.workflow import WorkflowError
 from terminals import selectors, services, telemetry
-from terminals.models import Deregistration, Terminal
+from terminals.forms import ActivateForm, ImportForm, IssueForm
+from terminals.models import Deregistration, ImportJob, MaintenanceRecord, Terminal
 
 
 class TerminalAPIFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=Terminal.Status.choices, help_text=_("Terminal status."))
-    merchant = django_filters.NumberFilter(field_name="merchant_id", help_text=_("Merchant id."))
+    merchant = id_filter("merchant_id", _("Merchant id."))
 
     class Meta:
         model = Terminal
@@ -204,19 +209,16 @@ class TerminalViewSet(viewsets.ReadOnlyModelViewSet):
         serializer = DeregistrationInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        try:
-            record = services.deregister(
-                terminal=terminal,
-                method=data["method"],
-                certificate_number=data["certificate_number"],
-                witness=data["witness"],
-                date=data.get("date") or timezone.localdate(),
-                actor=request.user,
-            )
-        except WorkflowError as exc:
-            if exc.code == "invalid":
-                return Response(exc.field_errors or {"detail": exc.message}, status=status.HTTP_400_BAD_REQUEST)
-            return Response({"detail": exc.message}, status=status.HTTP_409_CONFLICT)
+        # A refusal (WorkflowError) is answered by the API's exception handler with the one error
+        # body: 400 with field errors, 409 when not allowed in the terminal's status.
+        record = services.deregister(
+            terminal=terminal,
+            method=data["method"],
+            certificate_number=data["certificate_number"],
+            witness=data["witness"],
+            date=data.get("date") or timezone.localdate(),
+            actor=request.user,
+        )
         return Response(DeregistrationSerializer(record).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -272,3 +274,251 @@ class TelemetryIngestView(APIView):
         except telemetry.TelemetryRefused as refused:
             return Response(refused.body(), status=refused.status)
         return Response(result)
+
+# --- the terminal page's actions and the imports, calling the same services as the pages ---
+# The pages' forms validate the input here too (one owner for each rule: e.g. the credit-code
+# lookup and the no-cross-use check of IssueForm, the file checks of ImportForm).
+
+
+def _form_errors(form):
+    """A bound Django form's errors as the API's one error body (raised, so the view answers 400)."""
+    errors = {("non_field_errors" if name == "__all__" else name): list(messages) for name, messages in
+              form.errors.items()}
+    return WorkflowError.invalid(errors, next(iter(errors.values()))[0] if list(errors) == ["non_field_errors"]
+                                 else None)
+
+
+def _managed_terminal(request, serial_number):
+    """The terminal as its page finds it; then only inventory managers act (merchants: 404 first)."""
+    terminal = get_object_or_404(selectors.terminal_detail(request.user, serial_number))
+    if not services.can_manage(request.user):
+        raise PermissionDenied(_("Only reviewers and administrators manage the inventory."))
+    return terminal
+
+
+def _terminal_answer(request, serial_number, code=status.HTTP_200_OK):
+    terminal = get_object_or_404(selectors.api_terminals(request.user), serial_number=serial_number)
+    return Response(TerminalSerializer(terminal).data, status=code)
+
+
+TERMINAL_ERRORS = {
+    400: OpenApiResponse(ErrorSerializer, description="Field errors by name"),
+    403: OpenApiResponse(ErrorSerializer, description="Not your role"),
+    404: OpenApiResponse(ErrorSerializer, description="No such terminal visible to you"),
+    409: OpenApiResponse(ErrorSerializer, description="Not allowed in the terminal's current status"),
+}
+
+
+class IssueSerializer(serializers.Serializer):
+    merchant = serializers.CharField(max_length=18, help_text=_("The merchant's unified social credit code."))
+    home_branch = serializers.CharField(required=False, allow_blank=True, max_length=20, help_text=_("Branch code."))
+    note = serializers.CharField(required=False, allow_blank=True, max_length=300)
+
+
+class ActivateSerializer(serializers.Serializer):
+    tid = serializers.CharField(max_length=8)
+    mid = serializers.CharField(max_length=15)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=300)
+
+
+class NoteSerializer(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, max_length=300)
+
+
+class MaintenanceSerializer(serializers.ModelSerializer):
+    done_by = serializers.CharField(source="done_by.display_name", read_only=True)
+
+    class Meta:
+        model = MaintenanceRecord
+        fields = ["id", "kind", "done_by", "done_at", "note"]
+        read_only_fields = ["id", "done_by", "done_at"]
+        extra_kwargs = {"note": {"required": False, "allow_blank": True}}
+
+
+class IssueView(generics.GenericAPIView):
+    """POST /api/v1/terminals/{serial_number}/issue/: a stock terminal to a merchant (pending activation)."""
+
+    serializer_class = IssueSerializer
+
+    @extend_schema(summary="Issue a stock terminal to a merchant (inventory managers)", tags=["terminals"],
+                   parameters=[SERIAL], request=IssueSerializer, responses={200: TerminalSerializer, **TERMINAL_ERRORS})
+    def post(self, request, serial_number):
+        terminal = _managed_terminal(request, serial_number)
+        data = IssueSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        code = values.pop("home_branch", "")
+        branch = Branch.objects.filter(is_active=True, code__iexact=code).first() if code else None
+        form = IssueForm({**values, "home_branch": branch.pk if branch else ""}, terminal=terminal)
+        if code and branch is None:
+            raise WorkflowError.invalid({"home_branch": [_("No branch has this code.")]})
+        if not form.is_valid():
+            raise _form_errors(form)
+        services.issue_to_merchant(terminal=terminal, merchant=form.cleaned_data["merchant"],
+                                   home_branch=form.cleaned_data["home_branch"], note=form.cleaned_data["note"],
+                                   actor=request.user)
+        return _terminal_answer(request, serial_number)
+
+
+class ActivateView(generics.GenericAPIView):
+    """POST /api/v1/terminals/{serial_number}/activate/: service goes live (with its TID and MID)."""
+
+    serializer_class = ActivateSerializer
+
+    @extend_schema(summary="Activate an issued terminal (inventory managers)", tags=["terminals"],
+                   parameters=[SERIAL], request=ActivateSerializer,
+                   responses={200: TerminalSerializer, **TERMINAL_ERRORS})
+    def post(self, request, serial_number):
+        terminal = _managed_terminal(request, serial_number)
+        data = ActivateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        form = ActivateForm(data.validated_data, terminal=terminal)
+        if not form.is_valid():
+            raise _form_errors(form)
+        services.activate(terminal=terminal, actor=request.user, **form.cleaned_data)
+        return _terminal_answer(request, serial_number)
+
+
+class RestockView(generics.GenericAPIView):
+    """POST /api/v1/terminals/{serial_number}/restock/: back to stock, free of any merchant."""
+
+    serializer_class = NoteSerializer
+
+    @extend_schema(summary="Return the terminal to stock (inventory managers)", tags=["terminals"],
+                   parameters=[SERIAL], request=NoteSerializer, responses={200: TerminalSerializer, **TERMINAL_ERRORS})
+    def post(self, request, serial_number):
+        terminal = _managed_terminal(request, serial_number)
+        data = NoteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.return_to_stock(terminal=terminal, actor=request.user, note=data.validated_data.get("note", ""))
+        return _terminal_answer(request, serial_number)
+
+
+class MaintenanceView(generics.GenericAPIView):
+    """GET/POST /api/v1/terminals/{serial_number}/maintenance/: cleaning, paper roll, inspection."""
+
+    serializer_class = MaintenanceSerializer
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # the OpenAPI schema has no terminal
+            return MaintenanceRecord.objects.none()
+        terminal = get_object_or_404(selectors.terminal_detail(self.request.user, self.kwargs["serial_number"]))
+        return MaintenanceRecord.objects.filter(terminal=terminal).select_related("done_by").order_by("-done_at", "-pk")
+
+    @extend_schema(summary="The terminal's maintenance records, newest first", tags=["terminals"],
+                   parameters=[SERIAL], responses={200: MaintenanceSerializer(many=True), 404: TERMINAL_ERRORS[404]})
+    def get(self, request, serial_number):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(MaintenanceSerializer(page, many=True).data)
+
+    @extend_schema(summary="Record a cleaning, paper-roll change or inspection", tags=["terminals"],
+                   parameters=[SERIAL], request=MaintenanceSerializer,
+                   responses={201: MaintenanceSerializer, **TERMINAL_ERRORS})
+    def post(self, request, serial_number):
+        terminal = get_object_or_404(selectors.terminal_detail(request.user, serial_number))
+        data = MaintenanceSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        record = services.log_maintenance(terminal=terminal, kind=data.validated_data["kind"], actor=request.user,
+                                          note=data.validated_data.get("note", ""))
+        return Response(MaintenanceSerializer(record).data, status=status.HTTP_201_CREATED)
+
+
+class ImportJobSerializer(serializers.ModelSerializer):
+    percent = serializers.IntegerField(read_only=True)
+    finished = serializers.BooleanField(source="is_finished", read_only=True)
+
+    class Meta:
+        model = ImportJob
+        fields = ["id", "original_name", "format", "size", "status", "total", "done", "percent", "finished",
+                  "created_count", "present_count", "error_count", "message", "created_at", "started_at",
+                  "finished_at"]
+        read_only_fields = fields
+
+
+class ImportUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text=_("CSV or XLSX with the template's columns."))
+
+
+class RejectedRowSerializer(serializers.Serializer):
+    line = serializers.IntegerField()
+    serial_number = serializers.CharField(allow_blank=True)
+    reason = serializers.CharField()
+
+
+
+class ImportJobsView(generics.GenericAPIView):
+    """GET/POST /api/v1/terminals/imports/: upload an inventory file; it is imported in the background."""
+
+    serializer_class = ImportUploadSerializer
+    queryset = ImportJob.objects.none()  # for the schema; the handlers read selectors.import_jobs_for
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(summary="Recent imports (inventory managers)", tags=["terminals"],
+                   responses={200: ImportJobSerializer(many=True), 403: TERMINAL_ERRORS[403]})
+    def get(self, request):
+        _check_manager(request)
+        page = self.paginate_queryset(selectors.import_jobs_for(request.user))
+        return self.get_paginated_response(ImportJobSerializer(page, many=True).data)
+
+    @extend_schema(summary="Upload an inventory file (CSV or XLSX); poll the job it returns", tags=["terminals"],
+                   request={"multipart/form-data": ImportUploadSerializer},
+                   responses={202: ImportJobSerializer, 400: TERMINAL_ERRORS[400], 403: TERMINAL_ERRORS[403]})
+    def post(self, request):
+        _check_manager(request)
+        form = ImportForm(request.POST, request.FILES)
+        if not form.is_valid():
+            raise _form_errors(form)
+        job = services.create_import_job(uploaded=form.cleaned_data["file"], file_format=form.cleaned_data["format"],
+                                         actor=request.user)
+        return Response(ImportJobSerializer(job).data, status=status.HTTP_202_ACCEPTED,
+                        headers={"Location": reverse("terminal-import", args=[job.pk])})
+
+
+def _check_manager(request):
+    if not services.can_manage(request.user):
+        raise (PermissionDenied if request.user.is_staff_role else Http404)()
+
+
+class ImportJobView(generics.GenericAPIView):
+    """GET /api/v1/terminals/imports/{id}/: the job's progress (poll until `finished`)."""
+
+    serializer_class = ImportJobSerializer
+
+    @extend_schema(parameters=[id_parameter()], summary="One import's progress", tags=["terminals"],
+                   responses={200: ImportJobSerializer, 403: TERMINAL_ERRORS[403], 404: TERMINAL_ERRORS[404]})
+    def get(self, request, pk):
+        pk = object_id(pk)
+        _check_manager(request)
+        return Response(ImportJobSerializer(get_object_or_404(selectors.import_jobs_for(request.user), pk=pk)).data)
+
+
+class ImportRejectedRowsView(generics.GenericAPIView):
+    """GET /api/v1/terminals/imports/{id}/rejected/: the rows refused, with line and reason."""
+
+    serializer_class = RejectedRowSerializer
+    queryset = ImportJob.objects.none()  # for the schema; the handler reads selectors.import_jobs_for
+
+    @extend_schema(parameters=[id_parameter()], summary="One finished import's rejected rows, by line", tags=["terminals"],
+                   responses={200: RejectedRowSerializer(many=True), 403: TERMINAL_ERRORS[403],
+                              404: TERMINAL_ERRORS[404]})
+    def get(self, request, pk):
+        pk = object_id(pk)
+        _check_manager(request)
+        job = get_object_or_404(selectors.import_jobs_for(request.user), pk=pk)
+        page = self.paginate_queryset(job.errors if job.is_finished else [])
+        return self.get_paginated_response(RejectedRowSerializer(page, many=True).data)
+
+
+# Registered by portal/api.py ahead of the router (imports/ before the terminal lookup).
+# Only well-formed values reach a view (a NUL byte or a stray character is a 404 of the router).
+SERIAL_PATH = r"[A-Za-z0-9._-]+"
+
+urlpatterns = [
+    path("terminals/imports/", ImportJobsView.as_view(), name="terminal-imports"),
+    re_path(rf"^terminals/imports/{ID_PATH}/$", ImportJobView.as_view(), name="terminal-import"),
+    re_path(rf"^terminals/imports/{ID_PATH}/rejected/$", ImportRejectedRowsView.as_view(), name="terminal-import-rejected"),
+    re_path(rf"^terminals/(?P<serial_number>{SERIAL_PATH})/issue/$", IssueView.as_view(), name="terminal-issue"),
+    re_path(rf"^terminals/(?P<serial_number>{SERIAL_PATH})/activate/$", ActivateView.as_view(), name="terminal-activate"),
+    re_path(rf"^terminals/(?P<serial_number>{SERIAL_PATH})/restock/$", RestockView.as_view(), name="terminal-restock"),
+    re_path(rf"^terminals/(?P<serial_number>{SERIAL_PATH})/maintenance/$", MaintenanceView.as_view(), name="terminal-maintenance"),
+]

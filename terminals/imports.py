@@ -269,6 +269,11 @@ def _compare_existing(fields, existing):
             "serial": serial,
             "tag": existing["tag_number"],
         }
+    if existing["loaner_state"] and (fields["merchant_id"] or fields["tid"] or fields["mid"]):
+        return _(
+            "Terminal %(serial)s is a loaner of a branch pool: it is lent for a repair only and "
+            "cannot be imported for a merchant."
+        ) % {"serial": serial}
     if fields["merchant_id"] and existing["merchant_id"] != fields["merchant_id"]:
         return _(
             "Terminal %(serial)s already belongs to another merchant: a terminal serves one merchant "
@@ -334,7 +339,7 @@ def _process_batch(batch, job, lookups, progress):
             serial_number__in=[f["serial_number"] for _r, f in candidates]
         ).values(
             "serial_number", "tag_number", "model", "manufacturer", "channel_id", "home_branch_id",
-            "merchant_id", "tid", "mid",
+            "merchant_id", "tid", "mid", "loaner_state",
         )
     }
     tags_in_db = dict(

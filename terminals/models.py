@@ -89,6 +89,15 @@ class Terminal(models.Model):
         DEREGISTERED = "deregistered", _("Deregistered")
         DESTROYED = "destroyed", _("Destroyed")
 
+    class LoanerState(models.TextChoices):
+        # Blank: not a loaner. A loaner is the bank's, kept in a branch's pool, never issued for good.
+        NONE = "", _("Not a loaner")
+        AVAILABLE = "available", _("In the pool")
+        ON_LOAN = "on_loan", _("On loan")
+        INSPECTION = "inspection", _("Awaiting cleaning and inspection")
+        MISSING = "missing", _("Missing")
+        DAMAGED = "damaged", _("Damaged")
+
     serial_number = models.CharField(
         _("terminal number (serial)"), max_length=40, unique=True, validators=[validate_device_number]
     )
@@ -121,6 +130,20 @@ class Terminal(models.Model):
     status = models.CharField(
         _("status"), max_length=20, choices=Status.choices, default=Status.IN_STOCK, editable=False
     )
+    loaner_state = models.CharField(
+        _("loaner"), max_length=12, choices=LoanerState.choices, blank=True, default="", db_default="",
+        editable=False
+    )
+    # While on loan: the merchant that has it (for one repair only; terminals.loaners).
+    loaned_to = models.ForeignKey(
+        "accounts.Merchant",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="loaners",
+        verbose_name=_("on loan to"),
+        editable=False,
+    )
     activated_on = models.DateField(_("activation date"), null=True, blank=True, editable=False)
     retired_on = models.DateField(_("retirement date"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
@@ -140,6 +163,11 @@ class Terminal(models.Model):
             models.Index(fields=["model"]),
             models.Index(fields=["tid"]),
             models.Index(fields=["mid"]),
+            models.Index(
+                fields=["home_branch", "loaner_state"], name="terminal_loaner_pool",
+                condition=~Q(loaner_state=""),
+            ),
+            models.Index(fields=["loaned_to"], name="terminal_loaned_to", condition=Q(loaned_to__isnull=False)),
         ]
 
     # With a merchant and able to take payments (or being repaired to take them again).
@@ -166,6 +194,10 @@ class Terminal(models.Model):
         from django.urls import reverse
 
         return reverse("terminals:detail", args=[self.serial_number])
+
+    @property
+    def is_loaner(self):
+        return bool(self.loaner_state)
 
     @property
     def is_in_service(self):

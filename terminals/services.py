@@ -148,6 +148,12 @@ def record_registration(*, terminal, actor, note=""):
 def issue_to_merchant(*, terminal, merchant, actor, note="", home_branch=None):
     """Assign a stock terminal to a merchant (pending activation). No cross-use: only from stock."""
     locked = _lock(terminal)
+    if locked.is_loaner:
+        # The one-merchant rule for loaners: lent for a repair only (terminals.loaners), never issued.
+        raise WorkflowError(
+            _("Terminal %(serial)s is a loaner of a branch pool: it is lent for a repair only and "
+              "cannot be issued to a merchant.") % {"serial": locked.serial_number}
+        )
     if locked.status != S.IN_STOCK or (locked.merchant_id and locked.merchant_id != merchant.pk):
         raise WorkflowError(
             _("Terminal %(serial)s is not in stock: a terminal belongs to one merchant and can be "

@@ -12,7 +12,7 @@ from portal.accounts.roles import reviewer_required, staff_required
 from portal.core.exports import csv_response, streaming_csv_response
 from portal.core.pagination import paginate, querystring_without_page
 from portal.core.workflow import WorkflowError
-from terminals import imports, selectors, services
+from terminals import imports, loaners, selectors, services
 from terminals.forms import (
     ActivateForm,
     DeregistrationForm,
@@ -38,7 +38,8 @@ def my_terminals(request):
     page = paginate(request, selectors.merchant_terminals(request.user))
     for terminal in page:
         terminal.care = selectors.care_status(terminal)
-    return render(request, "terminals/my_terminals.html", {"page": page})
+    on_loan = loaners.loaners_on_loan_to(request.user.merchant_id)
+    return render(request, "terminals/my_terminals.html", {"page": page, "on_loan": on_loan})
 
 
 @staff_required

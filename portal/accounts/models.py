@@ -123,15 +123,23 @@ class User(AbstractUser):
 
 
 class MerchantOwnedQuerySet(models.QuerySet):
-    """The one visibility rule: staff see every row; a merchant user only its own merchant's.
+    """The one visibility rule: staff see every row; a merchant user only its own merchant's; and
+    for rows of a branch's work (a fault ticket and what hangs off it), an engineer only its own
+    branch's (a ticket sent to a branch is that branch's from the moment it awaits the visit).
 
-    Subclasses name the path to the owning merchant's id in `merchant_lookup`."""
+    Subclasses name the path to the owning merchant's id in `merchant_lookup`, and to the branch's
+    id in `branch_lookup` when the rows are a branch's work."""
 
     merchant_lookup = "merchant_id"
+    branch_lookup = None
 
     def visible_to(self, user):
         if user is None or not user.is_authenticated:
             return self.none()
+        if self.branch_lookup and user.is_engineer and not user.is_superuser:
+            if user.branch_id is None:
+                return self.none()
+            return self.filter(**{self.branch_lookup: user.branch_id})
         if user.is_staff_role:
             return self
         if user.merchant_id is None:

@@ -22,3 +22,15 @@ def add_merchant_document(*, merchant, kind, uploaded, content_type, actor):
 def set_language(*, user, language):
     user.language = language
     user.save(update_fields=["language"])
+
+
+PROFILE_FIELDS = ("first_name", "last_name", "email", "phone", "language")
+
+
+def update_profile(*, user, **fields):
+    """Save the user's own contact details and language (checked by ProfileForm)."""
+    for name in PROFILE_FIELDS:
+        if name in fields:
+            setattr(user, name, fields[name])
+    user.save(update_fields=[name for name in PROFILE_FIELDS if name in fields])
+    return user

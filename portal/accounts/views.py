@@ -1,7 +1,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, HttpResponseRedirect
+from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -13,6 +13,7 @@ from portal.accounts.forms import MerchantDocumentForm, MerchantSearchForm, Prof
 from portal.accounts.models import Merchant, MerchantDocument
 from portal.accounts.roles import staff_required
 from portal.core.pagination import paginate, querystring_without_page
+from portal.core.uploads import file_response
 
 
 @staff_required
@@ -76,17 +77,14 @@ def document_upload(request, pk):
 @login_required
 def document_download(request, pk):
     doc = get_object_or_404(MerchantDocument.objects.visible_to(request.user), pk=pk)
-    response = FileResponse(doc.file.open("rb"), content_type=doc.content_type)
-    response["Content-Disposition"] = f'inline; filename="document-{doc.pk}.{doc.file.name.rsplit(".", 1)[-1]}"'
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return file_response(doc.file, content_type=doc.content_type, stem=f"document-{doc.pk}")
 
 
 @login_required
 def profile(request):
     form = ProfileForm(request.POST or None, instance=request.user)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        services.update_profile(user=request.user, **form.cleaned_data)
         messages.success(request, _("Profile saved."))
         return redirect("accounts:profile")
     return render(request, "accounts/profile.html", {"form": form})

@@ -127,3 +127,52 @@ def step_serializer(name, machine, *, extra=None):
 
     attrs["to_internal_value"] = to_internal_value
     return type(name, (serializers.Serializer,), attrs)
+
+
+def not_found(request, exception=None):
+    """handler404: a URL under /api/ that matches no route (e.g. a malformed SO number) answers the
+    one error body, as an unknown object does; pages keep their HTML page."""
+    from django.http import JsonResponse
+    from django.views.defaults import page_not_found
+
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": str(exceptions.NotFound.default_detail), "code": "not_found"}, status=404)
+    return page_not_found(request, exception)
+
+
+# The largest id a PostgreSQL integer column holds: a bigger one is no object, never a 5xx.
+MAX_ID = 2**31 - 1
+ID_PATH = r"(?P<pk>[^/]+)"
+
+
+def object_id(value):
+    """A path's object id: an int in range, or the API's JSON 404 (Django's `<int:…>` converter
+    would answer its HTML 404 to `-1` and let a 20-digit number reach the database)."""
+    from rest_framework.exceptions import NotFound
+
+    text = str(value)
+    if not text.isascii() or not text.isdigit() or not 0 < int(text) <= MAX_ID:
+        raise NotFound
+    return int(text)
+
+
+def id_parameter():
+    """The schema's `{id}` of an ID_PATH route: an integer, whatever the regex lets through."""
+    from drf_spectacular.types import OpenApiTypes
+    from drf_spectacular.utils import OpenApiParameter
+
+    return OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The object's id.")
+
+
+def id_filter(field_name, help_text):
+    """A filter by an object's id: a whole number in 1..MAX_ID, anything else a 400 with the
+    field's error (a float like -1e+300 would overflow the database's integer)."""
+    import django_filters
+    from django import forms
+    from drf_spectacular.utils import extend_schema_field
+
+    @extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_ID})
+    class IdFilter(django_filters.NumberFilter):
+        field_class = forms.IntegerField
+
+    return IdFilter(field_name=field_name, help_text=help_text, min_value=1, max_value=MAX_ID)

@@ -5,6 +5,13 @@ from django.utils import timezone
 from portal.core.models import DailyCounter
 
 
+def number_pattern(series, *, anchored=True):
+    """The regular expression every number of `series` matches (URLs match it unanchored; the API
+    schema states it)."""
+    pattern = rf"{series}[0-9]{{8}}-[0-9]{{4,}}"
+    return f"^{pattern}$" if anchored else pattern
+
+
 def next_number(series, day=None):
     """The next number of `series` for `day` (today in Asia/Shanghai by default): the series, the
     date, a dash and a running number of four digits or more.

@@ -6,6 +6,7 @@ import uuid
 import filetype
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.deconstruct import deconstructible
@@ -51,6 +52,26 @@ EXTENSIONS = {
     "text/csv": "csv",
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "xlsx",
 }
+
+
+def extension_for(content_type):
+    """The extension of a checked content type ("bin" for one we do not know)."""
+    return EXTENSIONS.get(content_type, "bin")
+
+
+def file_response(field_file, *, content_type, stem):
+    """Offer a stored upload inline as `<stem>.<extension of its checked type>` with that type, to be
+    kept by no shared cache (the caller has applied the visibility rule). The name offered follows
+    the content type, never the stored or the uploader's name, so a file stored under an older,
+    wrong extension is offered right too. A file missing from storage is a 404."""
+    try:
+        handle = field_file.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404 from exc
+    response = FileResponse(handle, content_type=content_type)
+    response["Content-Disposition"] = f'inline; filename="{stem}.{extension_for(content_type)}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @deconstructible

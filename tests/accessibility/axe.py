@@ -138,7 +138,12 @@ class Audit:
         try:
             if self.tab is None:
                 self.tab = context.new_page()
-            response = self.tab.goto(url)
+            try:
+                response = self.tab.goto(url)
+            except PlaywrightError as exc:  # Chromium fails a navigation to an error without a body
+                if "ERR_HTTP_RESPONSE_CODE_FAILURE" not in str(exc):
+                    raise
+                response = self.tab.request.get(url, max_redirects=0)
             if response is not None and response.status == 405:
                 return  # a page reached by a form (a POST answered with errors) has no GET of its own
             assert response is not None and response.status < 400, f"{url} in {other}: {response and response.status}"

@@ -49,6 +49,11 @@ NOT_PAGES = {
     "tickets:comment": "POST only, then back to the ticket",
     "tickets:attach": "POST only, then back to the ticket",
     "tickets:reissue_code": "POST only, then back to the ticket",
+    "tickets:loaner_lend": "POST only, then back to the ticket (its 400 page is checked in tests/repairs/test_loaner_pages.py)",
+    "tickets:loaner_return": "POST only, then back to the ticket",
+    "tickets:loaner_inspect": "POST only, then back to the loaner pool",
+    "tickets:dropoff_book": "POST only, then back to the ticket (its 400 is validated below)",
+    "tickets:dropoff_cancel": "POST only, then back to the ticket",
     "applications:document": "a file download",
     "applications:document_verdict": "POST only, then back to the application",
     "applications:transition": "POST only, then back to the application",
@@ -129,6 +134,9 @@ def _states_links_do_not_reach(username, client, language, settings):
         ]
         for ticket in FaultTicket.objects.filter(terminal__merchant=user.merchant)[:1]:
             pages.append(_visit(client, "post", reverse("tickets:rate", args=[ticket.service_order_no]), {}, htmx=True))
+        for ticket in FaultTicket.objects.filter(terminal__merchant=user.merchant, status="awaiting_branch")[:1]:
+            pages.append(_visit(client, "post", reverse("tickets:dropoff_book", args=[ticket.service_order_no]),
+                                {"starts_at": "2020-01-01T09:00"}))
         for application in Application.objects.filter(merchant=user.merchant)[:1]:
             pages.append(_visit(client, "get", f"/applications/{application.number}/deposit/", htmx=True))
     if username == "agent":
@@ -138,6 +146,13 @@ def _states_links_do_not_reach(username, client, language, settings):
             _visit(client, "post", "/tickets/log-call/", {"terminal": serial}),
             _visit(client, "post", "/tickets/log-call/", {"terminal": serial, "fault_type": "printer",
                                                           "symptoms": "打印模糊", "priority": "normal"}),
+        ]
+    if username == "engineer":
+        loaned = FaultTicket.objects.filter(loans__outcome="out").first()
+        pages += [
+            _visit(client, "post", reverse("tickets:loaner_return", args=[loaned.service_order_no]),
+                   {"outcome": "returned", "serial_number": "WRONG", "tag_number": "WRONG"}),
+            _visit(client, "post", reverse("tickets:loaner_inspect", args=["DEMO-LN-002"]), {"note": ""}),
         ]
     if username == "reviewer":
         upload = csv_bytes(stock_rows(3, start=900) + [["", "TAG-X", "PAX A920", "PAX", "NOPE", "", "", "", ""]])

@@ -14,6 +14,7 @@ def test_it_puts_every_periodic_job_on_the_beat_schedule():
         "terminals.maintenance_reminders",
         "applications.deposit_reminders",
         "repairs.auto_close_due_tickets",
+        "repairs.loaner_reminders",
     } <= names
     assert names <= set(celery_app.tasks)
     assert settings.CELERY_TASK_ROUTES["notifications.deliver"] == {

@@ -106,14 +106,16 @@ def test_it_answers_403_for_the_wrong_role(merchant_user, ticket_at):
     assert response.status_code == 403 and response.json()["code"] == "forbidden"
 
 
-def test_it_answers_403_for_an_engineer_of_another_branch(ticket_at):
+def test_it_answers_404_to_an_engineer_of_another_branch(ticket_at):
     ticket = ticket_at(S.AWAITING_BRANCH)
     other = EngineerFactory(branch=BranchFactory(code="BR007"))
     t = ticket.terminal
     response = api(other).post(url(ticket, True), {"to": "at_branch", "tag_number": t.tag_number,
                                                    "serial_number": t.serial_number, "documents": ["operator_id"]},
                                format="json")
-    assert response.status_code == 403
+    assert response.status_code == 404  # like another merchant's ticket: not even its existence
+    ticket.refresh_from_db()
+    assert ticket.status == S.AWAITING_BRANCH
 
 
 def test_it_answers_409_when_not_allowed_now_or_stale(agent, merchant_user, ticket_at):

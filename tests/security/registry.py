@@ -132,6 +132,16 @@ BY_NAME = {
     "notifications:open": lambda o: {"pk": o.notification.pk},
     "notifications:log_detail": Staff(lambda o: {"pk": o.notification.pk}),
     "notifications:log_retry": Staff(lambda o: {"pk": o.notification.pk}),
+    # The API twins of the pages above (tests/security/test_api_parity.py).
+    "application-document-verdict": Staff(lambda o: {"number": o.application.number,
+                                                     "pk": o.application_document.pk}),
+    "ticket-attachment-file": lambda o: {"service_order_no": o.ticket.service_order_no,
+                                         "pk": o.ticket_attachment.pk},
+    "terminal-import": Staff(lambda o: {"pk": o.import_job.pk}),
+    "terminal-import-rejected": Staff(lambda o: {"pk": o.import_job.pk}),
+    "notification-read": lambda o: {"pk": o.notification.pk},
+    "notification-retry": Staff(lambda o: {"pk": o.notification.pk}),
+    "merchant-documents": lambda o: {"pk": o.merchant.pk},
 }
 
 # A kwarg that means the same kind of object wherever it appears.

@@ -38,6 +38,8 @@ def test_it_redirects_to_https_by_default_in_production_but_not_health_or_metric
     }
     code = (
         "import django; django.setup()\n"
+        "from django.core.management import call_command\n"
+        "call_command('collectstatic', interactive=False, verbosity=0)  # as every release does\n"
         "from django.conf import settings; from django.test import Client\n"
         "c = Client(HTTP_HOST='pos.example.com')\n"
         "r = c.get('/tickets/')\n"
