@@ -101,7 +101,7 @@ class LoanerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     @extend_schema(summary="Cleaned and inspected: back into the pool", request=LoanerInspectionSerializer,
                    responses={200: LoanerSerializer, **ERRORS})
     @action(detail=True, methods=["post"])
-    def inspection(self, request, serial_number=None):
+    def inspection(self, request, serial_number=None, **kwargs):
         loaner = self.get_object()
         data = LoanerInspectionSerializer(data=request.data)
         data.is_valid(raise_exception=True)

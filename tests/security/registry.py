@@ -44,6 +44,21 @@ class Owner:
         return self.new_terminal()
 
     @cached_property
+    def loaner(self):
+        """A terminal of the bank in branch SEC01's loaner pool (no merchant's until lent)."""
+        from terminals import loaners
+        from terminals.models import Terminal
+        from tests.factories import AdminFactory
+
+        n = next(_serials)
+        terminal = Terminal.objects.create(
+            serial_number=f"SECLN{n:08d}", tag_number=f"SECLT{n:07d}", model="P2", manufacturer="商米",
+            channel=self.channel, status=Terminal.Status.IN_STOCK,
+        )
+        loaners.add_to_pool(terminal=terminal, branch=self.branch, actor=AdminFactory())
+        return terminal
+
+    @cached_property
     def ticket(self):
         from repairs.workflow import create_ticket
 
@@ -142,6 +157,10 @@ BY_NAME = {
     "notification-read": lambda o: {"pk": o.notification.pk},
     "notification-retry": Staff(lambda o: {"pk": o.notification.pk}),
     "merchant-documents": lambda o: {"pk": o.merchant.pk},
+    # Staff-only: a terminal's health (the agent's remote diagnosis), the branch's loaner pool.
+    "terminal-health": Staff(lambda o: {"serial_number": o.terminal.serial_number}),
+    "loaner-detail": Staff(lambda o: {"serial_number": o.loaner.serial_number}),
+    "loaner-inspection": Staff(lambda o: {"serial_number": o.loaner.serial_number}),
 }
 
 # A kwarg that means the same kind of object wherever it appears.
