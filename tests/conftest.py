@@ -208,3 +208,14 @@ def _fresh_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def error_codes(db):
+    """The terminal error codes migration terminals 0004 seeds: a transactional test (a browser
+    journey) empties every table after itself, data migrations' rows included."""
+    import importlib
+
+    from django.apps import apps
+
+    importlib.import_module("terminals.migrations.0004_seed_error_codes").seed(apps, None)

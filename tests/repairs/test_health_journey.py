@@ -12,7 +12,7 @@ from terminals.models import TelemetrySource
 from tests.factories import PASSWORD, ActiveTerminalFactory
 from tests.repairs.factories import make_ticket
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("error_codes")]
 
 
 def test_it_lets_an_agent_resolve_remotely_with_the_suggested_fix(page, login, people):

@@ -20,14 +20,15 @@ S = FaultTicket.Status
 # the ticket, the event, recipients with their preferences, webhook subscribers, the outbox
 # INSERT, and the answer's events, network tests and repair request. Here the test's transaction
 # turns the transition's into a savepoint: 2 more. Taking a terminal in or handing it over also
-# moves the terminal (terminals.services: a read, a savepoint, its lock, update and event).
+# moves the terminal (terminals.services: a read, a savepoint, its lock, update and event); handing
+# it over also asks whether a loaner is still out with the merchant (repairs.loans: one query).
 SAVEPOINT = 2
 STEPS = [
     (S.REMOTE_DIAGNOSIS, S.AWAITING_BRANCH, "agent", 11 + SAVEPOINT),
     (S.AWAITING_BRANCH, S.AT_BRANCH, "engineer", 17 + SAVEPOINT),
     (S.REPAIRING, S.NETWORK_TESTING, "engineer", 11 + SAVEPOINT),
     (S.NETWORK_TESTING, S.REPAIRING, "engineer", 11 + SAVEPOINT),
-    (S.READY_FOR_PICKUP, S.PICKED_UP, "engineer", 18 + SAVEPOINT),
+    (S.READY_FOR_PICKUP, S.PICKED_UP, "engineer", 19 + SAVEPOINT),
 ]
 
 

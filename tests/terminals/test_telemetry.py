@@ -13,7 +13,7 @@ from terminals import telemetry
 from terminals.models import HealthDailySummary, HealthReport, TelemetrySignature, TelemetrySource
 from tests.factories import ActiveTerminalFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("error_codes")]
 URL = "/api/v1/telemetry/"
 
 
