@@ -286,3 +286,110 @@ def health_panel_context(terminal, *, days=7, resolve_url=None):
         "error_hours": health.error_hours,
         "resolve_url": resolve_url,
     }
+
+
+# --- "Likely faulty": terminals the monitoring flags before the merchant calls --------------------
+
+
+@dataclass
+class Suspect:
+    """A terminal the health reports flag: silent in business hours, or repeating a serious error."""
+
+    terminal: Terminal
+    last_online: datetime | None
+    silent_hours: float  # business hours since the last online report
+    error_code: str  # the serious code repeated most in the last day ("" if none)
+    error_repeats: int
+
+    @property
+    def silent(self):
+        from django.conf import settings
+
+        return self.last_online is not None and self.silent_hours > settings.LIKELY_FAULTY_SILENT_HOURS
+
+    @property
+    def repeating(self):
+        from django.conf import settings
+
+        return bool(self.error_code) and self.error_repeats >= settings.LIKELY_FAULTY_REPEATS
+
+    @property
+    def reasons(self):
+        reasons = []
+        if self.silent:
+            reasons.append(_("No online report for %(hours)s business hours") % {"hours": f"{self.silent_hours:.0f}"})
+        if self.repeating:
+            reasons.append(_("%(code)s reported %(n)s times in the last day")
+                           % {"code": self.error_code, "n": self.error_repeats})
+        return reasons
+
+
+def business_hours_between(start, end, opens_at, closes_at):
+    """Hours of [start, end) inside the daily window opens_at–closes_at, in the portal's time zone
+    (Asia/Shanghai). A window that closes before it opens runs past midnight."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    if start is None or end <= start:
+        return 0.0
+    start, end = timezone.localtime(start), timezone.localtime(end)
+    total = 0.0
+    day = start.date() - timedelta(days=1)
+    while day <= end.date():
+        open_at = timezone.make_aware(datetime.combine(day, opens_at))
+        close_day = day if closes_at > opens_at else day + timedelta(days=1)
+        close_at = timezone.make_aware(datetime.combine(close_day, closes_at))
+        lo, hi = max(start, open_at), min(end, close_at)
+        if hi > lo:
+            total += (hi - lo).total_seconds() / 3600
+        day += timedelta(days=1)
+    return total
+
+
+def likely_faulty(terminals, now=None):
+    """The terminals of `terminals` (a queryset, e.g. without those that have an open ticket) in a
+    merchant's service whose health reports flag them: no online report for more than
+    LIKELY_FAULTY_SILENT_HOURS hours of the merchant's business hours, or one serious error code
+    (ErrorCode.severity) reported at least LIKELY_FAULTY_REPEATS times in the last 24 hours.
+    One query at any size; the list is ordered by serial number."""
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.db.models import OuterRef, Subquery
+    from django.utils import timezone
+
+    from terminals.models import ErrorCode, HealthReport
+
+    now = now or timezone.now()
+    serious = ErrorCode.objects.filter(severity=ErrorCode.Severity.SERIOUS).values("code")
+    last_online = HealthReport.objects.filter(terminal=OuterRef("pk"), online=True).order_by("-reported_at")
+    repeats = (
+        HealthReport.objects.filter(terminal=OuterRef("pk"), reported_at__gte=now - timedelta(days=1),
+                                    reported_at__lte=now, error_code__in=serious)
+        .values("error_code").annotate(n=Count("pk")).order_by("-n", "error_code")
+    )
+    rows = (
+        terminals.filter(merchant__isnull=False, status__in=[Terminal.Status.ACTIVE, Terminal.Status.FAULTY])
+        .annotate(
+            last_online=Subquery(last_online.values("reported_at")[:1]),
+            worst_code=Subquery(repeats.values("error_code")[:1]),
+            worst_repeats=Subquery(repeats.values("n")[:1]),
+        )
+        # Wall-clock hours bound business hours: only these can be silent long enough.
+        .filter(Q(last_online__lt=now - timedelta(hours=settings.LIKELY_FAULTY_SILENT_HOURS))
+                | Q(worst_repeats__gte=settings.LIKELY_FAULTY_REPEATS))
+        .select_related("merchant", "home_branch")
+        .order_by("serial_number")
+    )
+    suspects = []
+    for terminal in rows:
+        merchant = terminal.merchant
+        suspect = Suspect(
+            terminal=terminal, last_online=terminal.last_online,
+            silent_hours=business_hours_between(terminal.last_online, now, merchant.opens_at, merchant.closes_at),
+            error_code=terminal.worst_code or "", error_repeats=terminal.worst_repeats or 0,
+        )
+        if suspect.silent or suspect.repeating:
+            suspects.append(suspect)
+    return suspects
