@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Sum
 from django.utils.translation import gettext as _
 
 from terminals.models import (
@@ -393,3 +393,121 @@ def likely_faulty(terminals, now=None):
         if suspect.silent or suspect.repeating:
             suspects.append(suspect)
     return suspects
+
+
+# --- Health figures for the reports (insights reads them through these) --------------------------
+
+HEALTH_LOOKBACK_DAYS = 7  # what the health panel shows: "had health data" looks as far back
+
+
+def had_health_data(terminal_ref, at_ref):
+    """An expression: did the terminal `terminal_ref` send a health report in the
+    HEALTH_LOOKBACK_DAYS days before `at_ref` (raw reports, or their daily summaries once gone)?"""
+    from datetime import timedelta
+
+    from django.db.models import DateTimeField, Exists, ExpressionWrapper, Value
+    from django.db.models.functions import TruncDate
+
+    from terminals.models import HealthDailySummary, HealthReport
+
+    at = ExpressionWrapper(at_ref, output_field=DateTimeField())
+    start = ExpressionWrapper(at_ref - Value(timedelta(days=HEALTH_LOOKBACK_DAYS)), output_field=DateTimeField())
+    raw = HealthReport.objects.filter(terminal_id=terminal_ref, reported_at__lte=at, reported_at__gte=start)
+    days = HealthDailySummary.objects.filter(terminal_id=terminal_ref, day__lte=TruncDate(at),
+                                             day__gte=TruncDate(start))
+    return Exists(raw) | Exists(days)
+
+
+def _summarised_through():
+    from django.db.models import Max
+
+    from terminals.models import HealthDailySummary
+
+    return HealthDailySummary.objects.aggregate(last=Max("day"))["last"]
+
+
+def _health_sources(since, until):
+    """(summaries, raw reports) covering [since, until) once each: the daily summaries up to the
+    last summarised day, the raw reports after it."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from terminals.models import HealthDailySummary, HealthReport
+
+    last = _summarised_through()
+    raw_from = since
+    summaries = None  # nothing summarised yet
+    if last is not None:
+        summaries = HealthDailySummary.objects.filter(
+            day__gte=timezone.localtime(since).date(), day__lt=timezone.localtime(until).date(), day__lte=last)
+        raw_from = max(since, timezone.make_aware(datetime.combine(last + timedelta(days=1), datetime.min.time())))
+    raw = HealthReport.objects.filter(reported_at__gte=raw_from, reported_at__lt=until)
+    return summaries, raw
+
+
+def faults_by_error_code(since, until):
+    """Per error code reported in [since, until): the reports carrying it and the terminals that
+    reported it, with the code table's title and severity; most reported first (three queries)."""
+    from django.db import connection
+
+    from terminals.models import ErrorCode
+
+    summaries, raw = _health_sources(since, until)
+    counts, terminals = {}, {}
+    for code, terminal_id, n in raw.exclude(error_code="").values_list("error_code", "terminal_id").annotate(
+            n=Count("id")).order_by():
+        counts[code] = counts.get(code, 0) + n
+        terminals.setdefault(code, set()).add(terminal_id)
+    if summaries is not None:
+        sql, params = summaries.exclude(error_reports=0).values("terminal_id", "error_counts").query.sql_with_params()
+        each = "jsonb_each_text" if connection.vendor == "postgresql" else "json_each"
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT e.key, s.terminal_id, SUM(CAST(e.value AS INTEGER)) FROM ({sql}) s, "
+                           f"{each}(s.error_counts) e GROUP BY e.key, s.terminal_id", params)
+            for code, terminal_id, n in cursor.fetchall():
+                counts[code] = counts.get(code, 0) + int(n)
+                terminals.setdefault(code, set()).add(terminal_id)
+    known = {c.code: c for c in ErrorCode.objects.filter(code__in=counts)}
+    rows = [
+        {"code": code, "title": known[code].title if code in known else "",
+         "severity": known[code].get_severity_display() if code in known else "",
+         "reports": n, "terminals": len(terminals[code])}
+        for code, n in counts.items()
+    ]
+    return sorted(rows, key=lambda r: (-r["reports"], r["code"]))
+
+
+def firmware_at(terminal_ref, at_ref):
+    """An expression: the firmware version the terminal last reported at or before `at_ref` (its
+    raw reports, else the daily summaries once they are gone)."""
+    from django.db.models import DateTimeField, ExpressionWrapper, Subquery
+    from django.db.models.functions import Coalesce, TruncDate
+
+    from terminals.models import HealthDailySummary, HealthReport
+
+    at = ExpressionWrapper(at_ref, output_field=DateTimeField())
+    raw = (HealthReport.objects.filter(terminal_id=terminal_ref, reported_at__lte=at)
+           .exclude(firmware_version="").order_by("-reported_at").values("firmware_version")[:1])
+    days = (HealthDailySummary.objects.filter(terminal_id=terminal_ref, day__lt=TruncDate(at))
+            .exclude(firmware_version="").order_by("-day").values("firmware_version")[:1])
+    return Coalesce(Subquery(raw), Subquery(days))
+
+
+def faults_by_firmware(since, until):
+    """Per firmware version reported in [since, until): the terminals reporting it and the reports
+    with an error (three queries)."""
+    summaries, raw = _health_sources(since, until)
+    figures = {}
+    for version, terminal_id, errors in raw.exclude(firmware_version="").values_list(
+            "firmware_version", "terminal_id").annotate(n=Count("id", filter=~Q(error_code=""))).order_by():
+        row = figures.setdefault(version, {"terminals": set(), "error_reports": 0})
+        row["terminals"].add(terminal_id)
+        row["error_reports"] += errors
+    for version, terminal_id, errors in ([] if summaries is None else summaries.exclude(firmware_version="").values_list(
+            "firmware_version", "terminal_id").annotate(n=Sum("error_reports")).order_by()):
+        row = figures.setdefault(version, {"terminals": set(), "error_reports": 0})
+        row["terminals"].add(terminal_id)
+        row["error_reports"] += errors
+    return {version: {"terminals": len(f["terminals"]), "error_reports": f["error_reports"]}
+            for version, f in figures.items()}
