@@ -15,12 +15,15 @@ MONITOR_ROLES = ("agent", "admin")
 ONLY_AGENTS = gettext_lazy("Only a customer-service agent opens tickets from monitoring.")
 
 
-def likely_faulty(user, now=None):
-    """The flagged terminals `user` may see, without those that already have an open ticket."""
+def likely_faulty(user, now=None, *, serial_number=None):
+    """The flagged terminals `user` may see, without those that already have an open ticket
+    (`serial_number`: only that terminal, if flagged)."""
     if role_of(user) not in MONITOR_ROLES:
         return []
     open_tickets = FaultTicket.objects.open().values("terminal_id")
     terminals = Terminal.objects.visible_to(user).exclude(pk__in=open_tickets)
+    if serial_number is not None:
+        terminals = terminals.filter(serial_number=serial_number)
     return terminal_selectors.likely_faulty(terminals, now=now)
 
 
@@ -38,7 +41,7 @@ def open_monitoring_ticket(*, serial_number, actor, now=None):
     ticket creation, so the merchant is told as for any new ticket."""
     if role_of(actor) not in MONITOR_ROLES:
         raise WorkflowError(ONLY_AGENTS, code="forbidden")
-    suspect = next((s for s in likely_faulty(actor, now=now) if s.terminal.serial_number == serial_number), None)
+    suspect = next(iter(likely_faulty(actor, now=now, serial_number=serial_number)), None)
     if suspect is None:
         message = _("Terminal %(serial)s is not in the likely-faulty queue (any more).") % {"serial": serial_number}
         raise WorkflowError(message, code="invalid", field_errors={"terminal": [message]})
