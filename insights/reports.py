@@ -44,6 +44,7 @@ from applications import selectors as applications_selectors
 from insights import charts
 from portal.accounts.models import Branch
 from repairs import selectors as repairs
+from terminals import selectors as terminals
 
 REPAIRED = ("resolved_remotely", "ready_for_pickup")
 RESOLVED = (*REPAIRED, "unrepairable")
@@ -676,6 +677,99 @@ def deposits_due(period=None, limit=200):
     )
 
 
+# --- terminal health --------------------------------------------------------------------------
+
+_HEALTH_SQL = """
+SELECT facts.had_health, facts.firmware, COUNT(*),
+  COUNT(*) FILTER (WHERE facts.went_remote > 0 AND facts.went_branch = 0),
+  COUNT(*) FILTER (WHERE facts.went_branch > 0)
+FROM ({facts}) facts
+GROUP BY facts.had_health, facts.firmware
+"""
+
+
+def health_ticket_figures(period):
+    """The period's tickets by (had health data, firmware then) in ONE query: reported, resolved
+    remotely, sent to a branch (the remote-resolution definitions above)."""
+    if "health" in period.memo:
+        return period.memo["health"]
+    facts = repairs.ticket_health_facts(period.since, period.until, repaired=REPAIRED, resolved=RESOLVED).values(
+        "had_health", "firmware", "went_remote", "went_branch").order_by()
+    sql, params = facts.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(_HEALTH_SQL.format(facts=sql), params)
+        rows = [(bool(had), firmware or "", n, remote, branch) for had, firmware, n, remote, branch in cursor.fetchall()]
+    period.memo["health"] = rows
+    return rows
+
+
+def remote_by_health(period):
+    figures = {True: [0, 0, 0], False: [0, 0, 0]}
+    for had, _firmware, n, remote, branch in health_ticket_figures(period):
+        for i, value in enumerate((n, remote, branch)):
+            figures[had][i] += value
+    labels = {True: _("With health data"), False: _("Without health data")}
+    out = [
+        {"group": str(labels[had]), "tickets": n, "remote": remote, "branch": branch,
+         "rate": _pct(remote, remote + branch)}
+        for had, (n, remote, branch) in figures.items()
+    ]
+    chart = charts.stacked_bar_chart(
+        [r["group"] for r in out],
+        [(_("Resolved remotely"), [r["remote"] for r in out]), (_("Sent to a branch"), [r["branch"] for r in out])],
+        title=_("Remote resolution with and without health data"),
+    )
+    return Report(
+        "remote-health",
+        _("Remote resolution with and without health data"),
+        [("group", _("Tickets")), ("tickets", _("Reported")), ("remote", _("Resolved remotely")),
+         ("branch", _("Sent to a branch")), ("rate", _("Remote-resolution rate (%)"))],
+        out,
+        chart,
+        _("With health data: the terminal sent health reports in the %(days)s days before the ticket was reported.")
+        % {"days": terminals.HEALTH_LOOKBACK_DAYS},
+    )
+
+
+def faults_by_error_code(period):
+    rows = terminals.faults_by_error_code(period.since, period.until)
+    chart = charts.bar_chart([(r["code"], r["reports"]) for r in rows], title=_("Health reports by error code"))
+    return Report(
+        "error-codes",
+        _("Faults by error code"),
+        [("code", _("Error code")), ("title", _("Title")), ("severity", _("Severity")),
+         ("reports", _("Reports with the code")), ("terminals", _("Terminals"))],
+        rows,
+        chart,
+        _("The terminals' health reports of the period (each report counted by its first error code)."),
+    )
+
+
+def faults_by_firmware(period):
+    fleet = terminals.faults_by_firmware(period.since, period.until)
+    tickets = {}
+    for _had, firmware, n, _remote, _branch in health_ticket_figures(period):
+        if firmware:
+            tickets[firmware] = tickets.get(firmware, 0) + n
+    out = []
+    for version in sorted(set(fleet) | set(tickets)):
+        f = fleet.get(version, {"terminals": 0, "error_reports": 0})
+        out.append({"firmware": version, "terminals": f["terminals"], "error_reports": f["error_reports"],
+                    "tickets": tickets.get(version, 0),
+                    "per_100": round(100 * tickets.get(version, 0) / f["terminals"], 1) if f["terminals"] else None})
+    chart = charts.bar_chart([(r["firmware"], r["tickets"]) for r in out], title=_("Tickets by firmware version"))
+    return Report(
+        "firmware",
+        _("Faults by firmware version"),
+        [("firmware", _("Firmware version")), ("terminals", _("Terminals reporting it")),
+         ("error_reports", _("Reports with errors")), ("tickets", _("Tickets")),
+         ("per_100", _("Tickets per 100 terminals"))],
+        out,
+        chart,
+        _("A ticket counts under the firmware its terminal last reported before the ticket was reported."),
+    )
+
+
 REPORTS = {
     "daily": daily_volume,
     "mttr-stage": mttr_by_stage,
@@ -683,6 +777,9 @@ REPORTS = {
     "remote": remote_resolution,
     "fault-types": fault_types,
     "models": terminal_models,
+    "remote-health": remote_by_health,
+    "error-codes": faults_by_error_code,
+    "firmware": faults_by_firmware,
     "repeat-terminals": repeat_terminals,
     "sla": sla_by_branch,
     "satisfaction": satisfaction_by_branch,
@@ -701,7 +798,7 @@ def build_all(period):
     Each figure is one aggregate query, but a year over 200,000 tickets still reads every one of
     their events; several reviewers opening the same page should not each pay for it.
     """
-    key = f"insights:reports:v1:{get_language()}:{period.start:%Y%m%d}:{period.end:%Y%m%d}"
+    key = f"insights:reports:v2:{get_language()}:{period.start:%Y%m%d}:{period.end:%Y%m%d}"
     ttl = cache_seconds()
     if ttl:
         cached = cache.get(key)

@@ -10,6 +10,7 @@ from notifications import api as notifications_api
 from notifications.api import NotificationViewSet
 from portal.accounts import api as accounts_api
 from repairs import api as repairs_api
+from repairs import monitoring_api
 from repairs.api import TicketViewSet
 from repairs.loan_api import LoanerViewSet
 from terminals import api as terminals_api
@@ -28,6 +29,7 @@ urlpatterns = [
     path("telemetry/", TelemetryIngestView.as_view(), name="api-telemetry"),
     *applications_api.urlpatterns,
     *repairs_api.urlpatterns,
+    *monitoring_api.urlpatterns,
     *terminals_api.urlpatterns,
     *notifications_api.urlpatterns,
     *accounts_api.urlpatterns,

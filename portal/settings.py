@@ -377,6 +377,12 @@ TELEMETRY_MAX_REPORTS = env.int("TELEMETRY_MAX_REPORTS", default=10_000)
 TELEMETRY_MAX_BYTES = env.int("TELEMETRY_MAX_BYTES", default=8 * 1024 * 1024)
 TELEMETRY_RAW_DAYS = env.int("TELEMETRY_RAW_DAYS", default=30)
 TELEMETRY_SUMMARY_DAYS = env.int("TELEMETRY_SUMMARY_DAYS", default=400)
+# "Likely faulty" (the agents' monitoring queue): a terminal with no online report for more than
+# LIKELY_FAULTY_SILENT_HOURS hours of its merchant's business hours (Merchant.opens_at–closes_at,
+# 09:00–21:00 Asia/Shanghai unless set), or one serious error code reported LIKELY_FAULTY_REPEATS
+# times or more in the last 24 hours.
+LIKELY_FAULTY_SILENT_HOURS = env.int("LIKELY_FAULTY_SILENT_HOURS", default=4)
+LIKELY_FAULTY_REPEATS = env.int("LIKELY_FAULTY_REPEATS", default=3)
 
 # Fault tickets (repairs/): business hours from report to fix per priority, on the Chinese
 # working-day calendar (holidays and make-up days), within the working day below; tickets left

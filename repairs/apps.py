@@ -28,4 +28,5 @@ class RepairsConfig(AppConfig):
         nav.register("tickets:list", _("Fault tickets"), "tools", Role.values, position=30)
         nav.register("tickets:loaner_pool", _("Loaners"), "arrow-left-right", (Role.ENGINEER, Role.ADMIN),
                      position=32, more=True)
+        nav.register("tickets:likely_faulty", _("Likely faulty"), "activity", (Role.AGENT, Role.ADMIN), position=33)
         nav.register("tickets:log_call", _("Log a call"), "telephone-inbound", (Role.AGENT, Role.ADMIN), position=31)

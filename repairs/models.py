@@ -82,6 +82,7 @@ class FaultTicket(SlaClock, models.Model):
         PORTAL = "portal", _("Portal")
         PHONE = "phone", _("Phone call")
         API = "api", _("API")
+        MONITORING = "monitoring", _("Monitoring")
 
     FINAL_STATUSES = (Status.CLOSED, Status.CANCELLED)
     # The merchant rates the repair once it is over: resolved (remotely or picked up) or closed.

@@ -4,7 +4,7 @@ query count does not grow with the number of tickets."""
 from collections import namedtuple
 from datetime import datetime, time, timedelta
 
-from django.db.models import Case, Count, F, IntegerField, Max, Prefetch, Q, Value, When, Window
+from django.db.models import Case, Count, F, IntegerField, Max, OuterRef, Prefetch, Q, Value, When, Window
 from django.db.models.functions import Lead
 from django.utils import timezone
 
@@ -20,6 +20,7 @@ from repairs.models import (
     TicketComment,
     TicketEvent,
 )
+from terminals import selectors as terminal_selectors
 
 S = FaultTicket.Status
 
@@ -285,6 +286,16 @@ def ticket_facts(since, until, *, repaired, resolved):
         resolved_at=Max("events__created_at", filter=Q(events__to_status__in=resolved)),
         went_remote=Count("events", filter=Q(events__to_status=S.RESOLVED_REMOTELY)),
         went_branch=Count("events", filter=Q(events__to_status=S.AWAITING_BRANCH)),
+    )
+
+
+def ticket_health_facts(since, until, *, repaired, resolved):
+    """ticket_facts with, per ticket, `had_health`: its terminal sent health reports in the days
+    before it was reported, and `firmware`: the firmware version the terminal last reported then
+    (terminals.selectors own both rules)."""
+    return ticket_facts(since, until, repaired=repaired, resolved=resolved).annotate(
+        had_health=terminal_selectors.had_health_data(OuterRef("terminal_id"), OuterRef("created_at")),
+        firmware=terminal_selectors.firmware_at(OuterRef("terminal_id"), OuterRef("created_at")),
     )
 
 

@@ -372,3 +372,30 @@ def rate(request, service_order_no):
     else:
         messages.success(request, _("Thank you for rating the repair."))
     return redirect(ticket.get_absolute_url())
+
+
+@role_required("agent", "admin")
+def likely_faulty(request):
+    """The monitoring queue: terminals their health reports flag, without an open ticket."""
+    from repairs import monitoring
+
+    page = paginate(request, monitoring.likely_faulty(request.user))
+    return render(request, "repairs/likely_faulty.html", {
+        "page": page,
+        "silent_hours": settings.LIKELY_FAULTY_SILENT_HOURS,
+        "repeats": settings.LIKELY_FAULTY_REPEATS,
+    })
+
+
+@role_required("agent", "admin")
+@require_POST
+def open_from_monitoring(request, serial_number):
+    """Open a ticket (source "monitoring") for the merchant of a terminal of the queue."""
+    from repairs import monitoring
+
+    try:
+        ticket = monitoring.open_monitoring_ticket(serial_number=serial_number, actor=request.user)
+    except WorkflowError as exc:
+        return refused(request, exc, "tickets:likely_faulty")
+    messages.success(request, _("Ticket %(no)s opened; the merchant has been told.") % {"no": ticket.service_order_no})
+    return redirect(ticket.get_absolute_url())

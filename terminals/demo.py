@@ -76,7 +76,9 @@ def seed(ctx):
 
 def _seed_health(now, terminals):
     """Two days of health reports every 15 minutes from a demo terminal-management system: the
-    first terminal has been out of paper for three hours and was offline for two hours last night."""
+    first terminal has been out of paper for three hours and was offline for two hours last night;
+    the fourth's card reader has failed its self-test four times in the last hour (a serious code
+    repeated: the agents' "likely faulty" queue lists it)."""
     source, _created = TelemetrySource.objects.get_or_create(key="demo-tms", defaults={"name": "演示终端管理系统"})
     now = now.replace(second=0, microsecond=0)
     for number, terminal in enumerate(terminals):
@@ -85,13 +87,16 @@ def _seed_health(now, terminals):
         rows = []
         for n in range(2 * 24 * 4):
             paper = number == 0 and n < 12
+            reader = number == 3 and n < 4
             errors = [{"code": "PAPER_OUT", "text": "Printer out of paper"}] if paper else []
+            if reader:
+                errors = [{"code": "CARD_READER", "text": "Card reader self-test failed"}]
             rows.append(HealthReport(
                 source=source, terminal=terminal, reported_at=now - timedelta(minutes=15 * n),
                 online=not (number == 0 and 60 <= n < 68), software_version="PayApp 6.0.1",
                 firmware_version="3.3.1" if number % 2 else "3.4.0", signal_strength=60 + (n * 7) % 35,
                 network_type="cellular", battery_percent=90, on_mains=True, paper_out=paper,
-                printer_status="fault" if paper else "ok", card_reader_status="ok",
-                error_code="PAPER_OUT" if paper else "", errors=errors,
+                printer_status="fault" if paper else "ok", card_reader_status="fault" if reader else "ok",
+                error_code=errors[0]["code"] if errors else "", errors=errors,
             ))
         HealthReport.objects.bulk_create(rows)

@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Sum
 from django.utils.translation import gettext as _
 
 from terminals.models import (
@@ -286,3 +286,228 @@ def health_panel_context(terminal, *, days=7, resolve_url=None):
         "error_hours": health.error_hours,
         "resolve_url": resolve_url,
     }
+
+
+# --- "Likely faulty": terminals the monitoring flags before the merchant calls --------------------
+
+
+@dataclass
+class Suspect:
+    """A terminal the health reports flag: silent in business hours, or repeating a serious error."""
+
+    terminal: Terminal
+    last_online: datetime | None
+    silent_hours: float  # business hours since the last online report
+    error_code: str  # the serious code repeated most in the last day ("" if none)
+    error_repeats: int
+
+    @property
+    def silent(self):
+        from django.conf import settings
+
+        return self.last_online is not None and self.silent_hours > settings.LIKELY_FAULTY_SILENT_HOURS
+
+    @property
+    def repeating(self):
+        from django.conf import settings
+
+        return bool(self.error_code) and self.error_repeats >= settings.LIKELY_FAULTY_REPEATS
+
+    @property
+    def reasons(self):
+        reasons = []
+        if self.silent:
+            reasons.append(_("No online report for %(hours)s business hours") % {"hours": f"{self.silent_hours:.0f}"})
+        if self.repeating:
+            reasons.append(_("%(code)s reported %(n)s times in the last day")
+                           % {"code": self.error_code, "n": self.error_repeats})
+        return reasons
+
+
+def business_hours_between(start, end, opens_at, closes_at):
+    """Hours of [start, end) inside the daily window opens_at–closes_at, in the portal's time zone
+    (Asia/Shanghai). A window that closes before it opens runs past midnight."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    if start is None or end <= start:
+        return 0.0
+    start, end = timezone.localtime(start), timezone.localtime(end)
+    total = 0.0
+    day = start.date() - timedelta(days=1)
+    while day <= end.date():
+        open_at = timezone.make_aware(datetime.combine(day, opens_at))
+        close_day = day if closes_at > opens_at else day + timedelta(days=1)
+        close_at = timezone.make_aware(datetime.combine(close_day, closes_at))
+        lo, hi = max(start, open_at), min(end, close_at)
+        if hi > lo:
+            total += (hi - lo).total_seconds() / 3600
+        day += timedelta(days=1)
+    return total
+
+
+def likely_faulty(terminals, now=None):
+    """The terminals of `terminals` (a queryset, e.g. without those that have an open ticket) in a
+    merchant's service whose health reports flag them: no online report for more than
+    LIKELY_FAULTY_SILENT_HOURS hours of the merchant's business hours, or one serious error code
+    (ErrorCode.severity) reported at least LIKELY_FAULTY_REPEATS times in the last 24 hours.
+    One query at any size; the list is ordered by serial number."""
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.db.models import OuterRef, Subquery
+    from django.utils import timezone
+
+    from terminals.models import ErrorCode, HealthReport
+
+    now = now or timezone.now()
+    serious = ErrorCode.objects.filter(severity=ErrorCode.Severity.SERIOUS).values("code")
+    last_online = HealthReport.objects.filter(terminal=OuterRef("pk"), online=True).order_by("-reported_at")
+    repeats = (
+        HealthReport.objects.filter(terminal=OuterRef("pk"), reported_at__gte=now - timedelta(days=1),
+                                    reported_at__lte=now, error_code__in=serious)
+        .values("error_code").annotate(n=Count("pk")).order_by("-n", "error_code")
+    )
+    rows = (
+        terminals.filter(merchant__isnull=False, status__in=[Terminal.Status.ACTIVE, Terminal.Status.FAULTY])
+        .annotate(
+            last_online=Subquery(last_online.values("reported_at")[:1]),
+            worst_code=Subquery(repeats.values("error_code")[:1]),
+            worst_repeats=Subquery(repeats.values("n")[:1]),
+        )
+        # Wall-clock hours bound business hours: only these can be silent long enough.
+        .filter(Q(last_online__lt=now - timedelta(hours=settings.LIKELY_FAULTY_SILENT_HOURS))
+                | Q(worst_repeats__gte=settings.LIKELY_FAULTY_REPEATS))
+        .select_related("merchant", "home_branch")
+        .order_by("serial_number")
+    )
+    suspects = []
+    for terminal in rows:
+        merchant = terminal.merchant
+        suspect = Suspect(
+            terminal=terminal, last_online=terminal.last_online,
+            silent_hours=business_hours_between(terminal.last_online, now, merchant.opens_at, merchant.closes_at),
+            error_code=terminal.worst_code or "", error_repeats=terminal.worst_repeats or 0,
+        )
+        if suspect.silent or suspect.repeating:
+            suspects.append(suspect)
+    return suspects
+
+
+# --- Health figures for the reports (insights reads them through these) --------------------------
+
+HEALTH_LOOKBACK_DAYS = 7  # what the health panel shows: "had health data" looks as far back
+
+
+def had_health_data(terminal_ref, at_ref):
+    """An expression: did the terminal `terminal_ref` send a health report in the
+    HEALTH_LOOKBACK_DAYS days before `at_ref` (raw reports, or their daily summaries once gone)?"""
+    from datetime import timedelta
+
+    from django.db.models import DateTimeField, Exists, ExpressionWrapper, Value
+    from django.db.models.functions import TruncDate
+
+    from terminals.models import HealthDailySummary, HealthReport
+
+    at = ExpressionWrapper(at_ref, output_field=DateTimeField())
+    start = ExpressionWrapper(at_ref - Value(timedelta(days=HEALTH_LOOKBACK_DAYS)), output_field=DateTimeField())
+    raw = HealthReport.objects.filter(terminal_id=terminal_ref, reported_at__lte=at, reported_at__gte=start)
+    days = HealthDailySummary.objects.filter(terminal_id=terminal_ref, day__lte=TruncDate(at),
+                                             day__gte=TruncDate(start))
+    return Exists(raw) | Exists(days)
+
+
+def _summarised_through():
+    from django.db.models import Max
+
+    from terminals.models import HealthDailySummary
+
+    return HealthDailySummary.objects.aggregate(last=Max("day"))["last"]
+
+
+def _health_sources(since, until):
+    """(summaries, raw reports) covering [since, until) once each: the daily summaries up to the
+    last summarised day, the raw reports after it."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from terminals.models import HealthDailySummary, HealthReport
+
+    last = _summarised_through()
+    raw_from = since
+    summaries = None  # nothing summarised yet
+    if last is not None:
+        summaries = HealthDailySummary.objects.filter(
+            day__gte=timezone.localtime(since).date(), day__lt=timezone.localtime(until).date(), day__lte=last)
+        raw_from = max(since, timezone.make_aware(datetime.combine(last + timedelta(days=1), datetime.min.time())))
+    raw = HealthReport.objects.filter(reported_at__gte=raw_from, reported_at__lt=until)
+    return summaries, raw
+
+
+def faults_by_error_code(since, until):
+    """Per error code reported in [since, until): the reports carrying it and the terminals that
+    reported it, with the code table's title and severity; most reported first (three queries)."""
+    from django.db import connection
+
+    from terminals.models import ErrorCode
+
+    summaries, raw = _health_sources(since, until)
+    counts, terminals = {}, {}
+    for code, terminal_id, n in raw.exclude(error_code="").values_list("error_code", "terminal_id").annotate(
+            n=Count("id")).order_by():
+        counts[code] = counts.get(code, 0) + n
+        terminals.setdefault(code, set()).add(terminal_id)
+    if summaries is not None:
+        sql, params = summaries.exclude(error_reports=0).values("terminal_id", "error_counts").query.sql_with_params()
+        each = "jsonb_each_text" if connection.vendor == "postgresql" else "json_each"
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT e.key, s.terminal_id, SUM(CAST(e.value AS INTEGER)) FROM ({sql}) s, "
+                           f"{each}(s.error_counts) e GROUP BY e.key, s.terminal_id", params)
+            for code, terminal_id, n in cursor.fetchall():
+                counts[code] = counts.get(code, 0) + int(n)
+                terminals.setdefault(code, set()).add(terminal_id)
+    known = {c.code: c for c in ErrorCode.objects.filter(code__in=counts)}
+    rows = [
+        {"code": code, "title": known[code].title if code in known else "",
+         "severity": known[code].get_severity_display() if code in known else "",
+         "reports": n, "terminals": len(terminals[code])}
+        for code, n in counts.items()
+    ]
+    return sorted(rows, key=lambda r: (-r["reports"], r["code"]))
+
+
+def firmware_at(terminal_ref, at_ref):
+    """An expression: the firmware version the terminal last reported at or before `at_ref` (its
+    raw reports, else the daily summaries once they are gone)."""
+    from django.db.models import DateTimeField, ExpressionWrapper, Subquery
+    from django.db.models.functions import Coalesce, TruncDate
+
+    from terminals.models import HealthDailySummary, HealthReport
+
+    at = ExpressionWrapper(at_ref, output_field=DateTimeField())
+    raw = (HealthReport.objects.filter(terminal_id=terminal_ref, reported_at__lte=at)
+           .exclude(firmware_version="").order_by("-reported_at").values("firmware_version")[:1])
+    days = (HealthDailySummary.objects.filter(terminal_id=terminal_ref, day__lt=TruncDate(at))
+            .exclude(firmware_version="").order_by("-day").values("firmware_version")[:1])
+    return Coalesce(Subquery(raw), Subquery(days))
+
+
+def faults_by_firmware(since, until):
+    """Per firmware version reported in [since, until): the terminals reporting it and the reports
+    with an error (three queries)."""
+    summaries, raw = _health_sources(since, until)
+    figures = {}
+    for version, terminal_id, errors in raw.exclude(firmware_version="").values_list(
+            "firmware_version", "terminal_id").annotate(n=Count("id", filter=~Q(error_code=""))).order_by():
+        row = figures.setdefault(version, {"terminals": set(), "error_reports": 0})
+        row["terminals"].add(terminal_id)
+        row["error_reports"] += errors
+    for version, terminal_id, errors in ([] if summaries is None else summaries.exclude(firmware_version="").values_list(
+            "firmware_version", "terminal_id").annotate(n=Sum("error_reports")).order_by()):
+        row = figures.setdefault(version, {"terminals": set(), "error_reports": 0})
+        row["terminals"].add(terminal_id)
+        row["error_reports"] += errors
+    return {version: {"terminals": len(f["terminals"]), "error_reports": f["error_reports"]}
+            for version, f in figures.items()}

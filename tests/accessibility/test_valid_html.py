@@ -46,6 +46,7 @@ NOT_PAGES = {
     "terminals:restock": "POST only, then back to the terminal",
     "tickets:attachment": "a file download",
     "tickets:transition": "POST only, then back to the ticket",
+    "tickets:open_from_monitoring": "POST only, then the new ticket (or back to the likely-faulty queue)",
     "tickets:comment": "POST only, then back to the ticket",
     "tickets:attach": "POST only, then back to the ticket",
     "tickets:reissue_code": "POST only, then back to the ticket",

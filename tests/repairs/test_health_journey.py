@@ -40,3 +40,34 @@ def test_it_lets_an_agent_resolve_remotely_with_the_suggested_fix(page, login, p
     fix.get_by_role("button", name="Apply this fix and resolve remotely").click()
     expect(page.get_by_test_id("ticket-status")).to_have_text("Resolved remotely")
     expect(page.get_by_text("Guided the merchant to change the paper roll").first).to_be_visible()
+
+
+def test_it_lets_an_agent_open_a_ticket_from_the_likely_faulty_queue(page, login, people):
+    from repairs.models import FaultTicket
+    from terminals.models import ErrorCode
+
+    # A transactional test's database is emptied between tests: the seeded code table with it.
+    ErrorCode.objects.update_or_create(code="CARD_READER", defaults={"title": "Card reader did not respond",
+                                                                      "severity": "serious"})
+    people["agent"].language = "en"
+    people["agent"].save()
+    terminal = ActiveTerminalFactory(merchant=people["merchant"].merchant, serial_number="SIM000002")
+    source = TelemetrySource.objects.create(key="paxstore", name="PAXSTORE")
+    fleet = Fleet(serials=["SIM000002"])
+    device = fleet.devices[0]
+    device.silent, device.fault = False, "CARD_READER"
+    fleet.random.seed(1)
+    body, headers = signed(source.key, source.secret, list(fleet.play(datetime.now(UTC) - timedelta(hours=2), rounds=24)))
+    assert Client().post("/api/v1/telemetry/", body, content_type="application/json", **headers).status_code == 200
+
+    login(people["agent"].username, PASSWORD)
+    page.goto("/")
+    page.get_by_role("link", name="Likely faulty").first.click()
+    queue = page.get_by_test_id("likely-faulty")
+    expect(queue).to_contain_text("SIM000002")
+    expect(queue).to_contain_text("CARD_READER reported")
+    queue.get_by_role("button", name="Open a ticket for terminal SIM000002").click()
+    expect(page.get_by_test_id("ticket-status")).to_have_text("Remote diagnosis")
+    expect(page.get_by_text("Monitoring").first).to_be_visible()
+    ticket = FaultTicket.objects.get(terminal=terminal)
+    assert ticket.source == "monitoring"

@@ -17,6 +17,7 @@ from tests.security.urlwalk import routes
 TWINS = {
     "tickets:report": ("ticket-list", "post"),
     "tickets:log_call": ("ticket-log-call", "post"),
+    "tickets:open_from_monitoring": ("likely-faulty-ticket", "post"),
     "tickets:transition": ("ticket-transition", "post"),
     "tickets:comment": ("ticket-comments", "post"),
     "tickets:attach": ("ticket-attachments", "post"),
