@@ -1,11 +1,9 @@
 """Booked drop-off slots: the branch's published capacity, booking, moving, cancelling, the
 engineer's day, reminders and missed slots (repairs/dropoff.py)."""
 
-import threading
 from datetime import datetime, timedelta
 
 import pytest
-from django.db import connection
 from django.utils import timezone, translation
 
 from notifications.models import Notification
@@ -14,6 +12,7 @@ from repairs import dropoff
 from repairs.models import DropoffBooking, DropoffCapacity, FaultTicket
 from tests.conftest import requires_postgres
 from tests.factories import BranchFactory, MerchantUserFactory
+from tests.races import run_in_threads
 from tests.repairs.factories import make_ticket
 
 S = FaultTicket.Status
@@ -200,27 +199,6 @@ def make_ticket_arrive(people, ticket):
                       **fields_for(ticket, S.AWAITING_BRANCH, S.AT_BRANCH))
 
 
-def _race(targets):
-    barrier = threading.Barrier(len(targets))
-    results = [None] * len(targets)
-
-    def run(i, target):
-        try:
-            barrier.wait(timeout=10)
-            results[i] = ("ok", target())
-        except Exception as exc:  # noqa: BLE001 - collected for the assertions
-            results[i] = ("error", exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, t)) for i, t in enumerate(targets)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=30)
-    return results
-
-
 @requires_postgres
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
@@ -229,7 +207,7 @@ def test_it_gives_the_last_seat_to_one_of_two_merchants_on_postgres(people, capa
     first = make_ticket(people, S.AWAITING_BRANCH)
     second_people = {**people, "merchant": MerchantUserFactory()}
     second = make_ticket(second_people, S.AWAITING_BRANCH)
-    results = _race([
+    results = run_in_threads([
         lambda: dropoff.book_slot(ticket=first, starts_at=at(1008, 9), actor=people["merchant"], now=NOW),
         lambda: dropoff.book_slot(ticket=second, starts_at=at(1008, 9), actor=second_people["merchant"], now=NOW),
     ])

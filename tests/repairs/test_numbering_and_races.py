@@ -13,6 +13,7 @@ from repairs.models import FaultTicket, TicketEvent
 from repairs.workflow import create_ticket, next_service_order_no, ticket_transition
 from tests.conftest import requires_postgres
 from tests.factories import ActiveTerminalFactory, UserFactory
+from tests.races import run_in_threads
 
 S = FaultTicket.Status
 
@@ -53,34 +54,12 @@ def test_it_refuses_a_second_open_ticket_for_the_same_terminal(merchant_user):
     assert FaultTicket.objects.count() == 1
 
 
-def _run_in_threads(targets):
-    """Start every callable at the same moment in its own thread (own DB connection)."""
-    barrier = threading.Barrier(len(targets))
-    results = [None] * len(targets)
-
-    def run(i, target):
-        try:
-            barrier.wait(timeout=10)
-            results[i] = ("ok", target())
-        except Exception as exc:  # noqa: BLE001 - collected for the assertions
-            results[i] = ("error", exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, t)) for i, t in enumerate(targets)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=30)
-    return results
-
-
 @requires_postgres
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_it_numbers_concurrent_reports_uniquely_on_postgres(merchant_user):
     terminals = [ActiveTerminalFactory(merchant=merchant_user.merchant) for _ in range(8)]
-    results = _run_in_threads([lambda t=t: report(t, merchant_user).service_order_no for t in terminals])
+    results = run_in_threads([lambda t=t: report(t, merchant_user).service_order_no for t in terminals])
     assert [kind for kind, _ in results] == ["ok"] * 8, results
     today = timezone.localdate().strftime("%Y%m%d")
     assert sorted(no for _, no in results) == [f"SO{today}-{n:04d}" for n in range(1, 9)]
@@ -91,7 +70,7 @@ def test_it_numbers_concurrent_reports_uniquely_on_postgres(merchant_user):
 @pytest.mark.django_db(transaction=True)
 def test_it_lets_only_one_of_two_concurrent_reports_of_a_terminal_through_on_postgres(merchant_user):
     terminal = ActiveTerminalFactory(merchant=merchant_user.merchant)
-    results = _run_in_threads([lambda: report(terminal, merchant_user)] * 2)
+    results = run_in_threads([lambda: report(terminal, merchant_user)] * 2)
     assert sorted(kind for kind, _ in results) == ["error", "ok"]
     assert FaultTicket.objects.filter(terminal=terminal).count() == 1
 
@@ -110,7 +89,7 @@ def test_it_lets_exactly_one_of_two_racing_transitions_win_on_postgres(merchant_
             ticket=FaultTicket.objects.get(pk=ticket.pk), to=S.REMOTE_DIAGNOSIS, actor=agent, **extra
         )
 
-    results = _run_in_threads([take(a) for a in agents])
+    results = run_in_threads([take(a) for a in agents])
     kinds = sorted(kind for kind, _ in results)
     assert kinds == ["error", "ok"], results
     error = next(value for kind, value in results if kind == "error")
