@@ -17,8 +17,8 @@ from terminals.models import MaintenanceRecord, Terminal
 from terminals.services import issue_to_merchant
 from tests.conftest import requires_postgres
 from tests.factories import AdminFactory, EngineerFactory, MerchantUserFactory, TerminalFactory
+from tests.races import run_in_threads
 from tests.repairs.factories import fields_for, make_ticket
-from tests.repairs.test_numbering_and_races import _run_in_threads
 
 S = FaultTicket.Status
 L = Terminal.LoanerState
@@ -246,7 +246,7 @@ def test_it_lets_one_of_two_engineers_lend_the_last_loaner_on_postgres(people, b
         {**people, "merchant": MerchantUserFactory()}, S.AT_BRANCH,
         terminal=None,
     )]
-    results = _run_in_threads([
+    results = run_in_threads([
         lambda: lend(FaultTicket.objects.get(pk=tickets[0].pk), engineer, last),
         lambda: lend(FaultTicket.objects.get(pk=tickets[1].pk), second_engineer, last),
     ])
