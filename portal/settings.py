@@ -245,7 +245,17 @@ CACHES = {
         {"BACKEND": "portal.core.cache.RedisCache", "LOCATION": REDIS_URL}
         if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
-    )
+    ),
+    # LAYOUT: the parts of the page layout that are the same for everyone of a role and language
+    # (the {% cache ... using="layout" %} blocks of templates/base.html), rendered once per worker
+    # and kept in its memory: no round trip to Redis, a few hundred entries at most, and a deploy
+    # (new workers) starts afresh. Off with DEBUG, so that an edited template shows at once.
+    "layout": {
+        "BACKEND": "django.core.cache.backends.dummy.DummyCache" if DEBUG
+        else "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "layout",
+        "OPTIONS": {"MAX_ENTRIES": 2000},
+    },
 }
 
 REST_FRAMEWORK = {

@@ -42,6 +42,7 @@ urlpatterns = [
 if settings.BENCH_FLOOR:
     # Only for bench/: the same middleware stack with no work, the floor for request rates.
     urlpatterns.append(path("bench/floor", core_views.bench_floor, name="bench-floor"))
+    urlpatterns.append(path("bench/empty", core_views.bench_empty, name="bench-empty"))
 
 
 # An unmatched /api/ URL answers the API's error body (JSON), like an unknown object.

@@ -203,11 +203,13 @@ def sms_outbox(_sms_outbox):
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     """Each test starts with an empty cache (rate limits, cached fragments and reports live there)."""
-    from django.core.cache import cache
+    from django.core.cache import cache, caches
 
     cache.clear()
+    caches["layout"].clear()
     yield
     cache.clear()
+    caches["layout"].clear()
 
 
 @pytest.fixture

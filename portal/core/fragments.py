@@ -9,15 +9,18 @@ fetches all its rows in one cache round trip (get_many) and renders only the row
 seen. `render_form_once` does the same for blank crispy forms.
 """
 
+import copy
 import hashlib
 import os
 from functools import lru_cache
 from pathlib import Path
 
+from django import forms
 from django.conf import settings
 from django.core.cache import cache
 from django.template.loader import get_template
 from django.utils import timezone
+from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
@@ -66,27 +69,51 @@ def render_rows(template_name, objects, key, context=None, *, name="obj"):
 
 
 CSRF_SENTINEL = "\x00csrf-token\x00"
+# The widgets whose HTML shows a value only as value="…": a form of these is the same HTML whatever
+# is typed in, but for that attribute (choices, check boxes and text areas are rendered afresh).
+TEXT_INPUTS = (forms.TextInput, forms.NumberInput, forms.EmailInput, forms.URLInput, forms.SearchInput,
+               forms.TelInput, forms.HiddenInput, forms.DateInput)
+
+
+def _sentinel(name):
+    return f"\x00value-{name}\x00"
 
 
 def render_form_once(request, form, *, seconds=ROW_SECONDS):
-    """A crispy form's HTML, rendered once per blank form and then served from the cache.
+    """A crispy form's HTML, rendered once per form and then served from the cache.
 
     A blank form's HTML is determined by its class, its fields (labels, widgets, choices, initial
     values), its helper (action, attributes, buttons) and the language: `form_digest` keys on all
     of them. The CSRF token, the one per-visitor part, goes in afterwards.
-    A bound form (errors, values typed in) is always rendered afresh.
+    A valid bound form of text inputs only (a lookup such as public tracking) is the same HTML with
+    what was typed in as each input's value: rendered once with placeholders, the values (escaped)
+    go in afterwards. Any other bound form (errors, choices, text areas) is rendered afresh.
     """
     from crispy_forms.utils import render_crispy_form
     from django.middleware.csrf import get_token
 
+    typed = {}
     if form.is_bound:
-        return render_crispy_form(form, context={"request": request, "csrf_token": get_token(request)})
-    cache_key = f"form:{release()}:{get_language()}:{form_digest(form)}"
+        text_only = all(type(f.widget) in TEXT_INPUTS for f in form.fields.values())
+        if not (text_only and form.is_valid()):
+            return render_crispy_form(form, context={"request": request, "csrf_token": get_token(request)})
+        typed = {name: form[name].value() for name in form.fields}
+    cache_key = f"form:{release()}:{get_language()}:{form_digest(form)}:{'typed' if typed else 'blank'}"
     html = cache.get(cache_key)
     if html is None:
-        html = render_crispy_form(form, context={"csrf_token": CSRF_SENTINEL})
+        shown = form
+        if typed:  # the same form with placeholders where the typed values go
+            shown = copy.copy(form)
+            shown.data = {form.add_prefix(name): _sentinel(name) for name in typed}
+            shown._bound_fields_cache = {}
+        html = render_crispy_form(shown, context={"csrf_token": CSRF_SENTINEL})
+        if typed and any(_sentinel(name) not in html for name in typed):
+            return render_crispy_form(form, context={"request": request, "csrf_token": get_token(request)})
         cache.set(cache_key, html, seconds)
-    return mark_safe(html.replace(CSRF_SENTINEL, get_token(request)))  # noqa: S308 - our own rendering
+    html = html.replace(CSRF_SENTINEL, get_token(request))
+    for name, value in typed.items():
+        html = html.replace(_sentinel(name), escape("" if value is None else str(value)))
+    return mark_safe(html)  # noqa: S308 - our own rendering, the typed values escaped
 
 
 def form_digest(form):

@@ -7,8 +7,10 @@ under "More": first those registered `more=True` (used less often), then the las
 """
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from django.urls import reverse
+from django.utils.translation import get_language
 
 from portal.core.workflow import role_of
 
@@ -35,9 +37,15 @@ def register(name, label, icon, roles, *, position, more=False):
 
 
 def nav_for(user):
+    """The sections `user` sees, as (items, those of them under "More")."""
     if not user.is_authenticated:
-        return []
-    role = role_of(user)
+        return (), ()
+    return _nav(role_of(user), get_language())
+
+
+@lru_cache(maxsize=64)
+def _nav(role, language):
+    """One per role and language: the registry is filled once, at start-up (each AppConfig.ready)."""
     entries = sorted((e for e in NAV.values() if role in e.roles), key=lambda e: e.position)
     items = [{"name": e.name, "url": reverse(e.name), "label": e.label, "icon": e.icon, "more": False}
              for e in entries]
@@ -48,4 +56,4 @@ def nav_for(user):
         inline = [item for item in items if not item["more"]]
         for item in inline[ROW_ITEMS:]:
             item["more"] = True
-    return items
+    return tuple(items), tuple(item for item in items if item["more"])

@@ -1,10 +1,11 @@
 import redis
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.http import JsonResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -53,6 +54,13 @@ def bench_floor(request):
     from django.http import HttpResponse
 
     return HttpResponse(b"ok", content_type="text/plain")
+
+
+@login_required
+def bench_empty(request):
+    """The second floor: a signed-in page with the layout only (navigation, badge, footer, language
+    form) and nothing of its own, so the layout's fixed cost shows in every benchmark table."""
+    return render(request, "core/bench_empty.html")
 
 
 # --- the one way a page answers a refused workflow step ------------------------------------

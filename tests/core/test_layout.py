@@ -14,11 +14,12 @@ pytestmark = pytest.mark.django_db
 
 
 def test_it_puts_the_sections_a_role_uses_less_under_more_only_when_the_row_is_full():
-    merchant = nav_for(MerchantUserFactory())
-    assert not any(item["more"] for item in merchant)
-    admin = nav_for(AdminFactory())
+    merchant, merchant_more = nav_for(MerchantUserFactory())
+    assert not any(item["more"] for item in merchant) and not merchant_more
+    admin, admin_more = nav_for(AdminFactory())
     inline = [item["name"] for item in admin if not item["more"]]
     more = [item["name"] for item in admin if item["more"]]
+    assert more == [item["name"] for item in admin_more]
     assert len(inline) <= ROW_ITEMS
     assert {"accounts:branches", "terminals:import", "notifications:log"} <= set(more)
     assert inline[0] == "home" and "tickets:list" in inline

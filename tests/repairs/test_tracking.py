@@ -187,3 +187,18 @@ def test_it_keeps_the_tag_number_out_of_referrers_but_lets_the_page_post_its_lan
         assert response.status_code == expected_status
         assert response["Referrer-Policy"] == "strict-origin"
         assert response["X-Robots-Tag"] == "noindex"
+
+
+def test_it_shows_in_the_form_what_each_visitor_typed_though_the_form_is_rendered_once(client, ticket):
+    first = client.get(TRACK, {"no": ticket.service_order_no, "tag": "TAG-0001"}).content.decode()
+    second = client.get(TRACK, {"no": "SO20991231-9999", "tag": '"><b>x</b>&'}).content.decode()
+    assert f'value="{ticket.service_order_no}"' in first and 'value="TAG-0001"' in first
+    assert 'value="SO20991231-9999"' in second and 'value="&quot;&gt;&lt;b&gt;x&lt;/b&gt;&amp;"' in second
+    assert "<b>x</b>" not in second and "TAG-0001" not in second
+    assert "\x00" not in first + second  # no placeholder left behind
+
+
+def test_it_renders_a_lookup_with_errors_afresh_with_its_errors(client, ticket):
+    body = client.get(TRACK, {"no": "", "tag": "TAG-0001"}).content.decode()
+    assert "is-invalid" in body and 'value="TAG-0001"' in body
+    assert 'data-testid="track-result"' not in body
