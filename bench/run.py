@@ -297,12 +297,16 @@ def _mixed_journeys(files, merchant, agent, engineer, timeline, cookies, token, 
         (files / name).write_text("".join(f"{line}\n" for line in lines))
         return name
 
-    reported = list(FaultTicket.objects.filter(merchant_id=merchant.merchant_id, status="reported")
-                    .order_by("pk").values_list("service_order_no", flat=True)[:400])
+    # New tickets the agent takes and escalates (the measured merchant's first, then any it sees).
+    new = ["reported", "remote_diagnosis"]
+    mine = FaultTicket.objects.filter(merchant_id=merchant.merchant_id, status__in=new).order_by("pk")
+    reported = list(mine.values_list("service_order_no", "status")[:400])
+    reported += list(FaultTicket.objects.visible_to(agent).filter(status__in=new).exclude(merchant_id=merchant.merchant_id)
+                     .order_by("pk").values_list("service_order_no", "status")[: 400 - len(reported)])
     branch_code = engineer.branch.code
-    agent_steps = [f"/api/v1/tickets/{no}/transition/\t{json.dumps(body)}"
-                   for body in ({"to": "remote_diagnosis"}, {"to": "awaiting_branch", "branch": branch_code})
-                   for no in reported]
+    take = [(no, {"to": "remote_diagnosis"}) for no, status in reported if status == "reported"]
+    escalate = [(no, {"to": "awaiting_branch", "branch": branch_code}) for no, _ in reported]
+    agent_steps = [f"/api/v1/tickets/{no}/transition/\t{json.dumps(body)}" for no, body in take + escalate]
     at_branch = list(FaultTicket.objects.filter(branch_id=engineer.branch_id, status__in=[
         "awaiting_branch", "at_branch", "diagnosing", "repairing", "network_testing"])
         .select_related("terminal__home_branch").order_by("pk"))
@@ -559,6 +563,9 @@ def mixed(wrk, port, clients, seconds):
     log(f"mixed: {sum(c['connections'] for c in clients)} connections for {seconds} s, every role at once")
     procs = []
     for c in clients:
+        if not (OUT / c["paths_file"]).read_text().strip():
+            log(f"  mixed: no {c['role']} {c['what']} left to send (no ticket in a state to move): skipped")
+            continue
         env = {**os.environ, "BENCH_THREADS": "1", "BENCH_METHOD": c["method"],
                "BENCH_PATHS_FILE": str(OUT / c["paths_file"])}
         cmd = [wrk, "-t1", f"-c{c['connections']}", f"-d{seconds}s", "--timeout", "20s", "-s",
