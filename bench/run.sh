@@ -4,5 +4,5 @@
 # serves with gunicorn and measures with wrk; writes bench/results.md. See bench/run.py --help.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-test -x .venv/bin/python || make deps
+make -s messages  # the packages and the compiled catalogue: pages in both languages, as served
 exec .venv/bin/python bench/run.py "$@"
