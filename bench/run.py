@@ -414,20 +414,32 @@ def start_gunicorn(db, port, workers):
     raise SystemExit("gunicorn did not come up: see bench/out/gunicorn.log")
 
 
-def run_wrk(wrk, port, target, duration, connections, threads):
-    env = {**os.environ, "BENCH_THREADS": str(threads), "BENCH_METHOD": target.get("method", "GET")}
-    if target.get("paths_file"):
-        env["BENCH_PATHS_FILE"] = str(OUT / target["paths_file"])
-    cmd = [wrk, f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--timeout", "10s", "-s",
+def wrk_command(wrk, url, *, threads, connections, seconds, timeout, method="GET", paths_file=None, headers=()):
+    """wrk with bench/report.lua: the command line and its environment."""
+    env = {**os.environ, "BENCH_THREADS": str(threads), "BENCH_METHOD": method}
+    if paths_file:
+        env["BENCH_PATHS_FILE"] = str(OUT / paths_file)
+    cmd = [wrk, f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", timeout, "-s",
            str(ROOT / "bench" / "report.lua")]
-    for header in target.get("headers", []):
+    for header in headers:
         cmd += ["-H", header]
-    cmd.append(f"http://127.0.0.1:{port}{target['path']}")
-    result = subprocess.run(cmd, env=env, text=True, capture_output=True, check=True)
-    line = next(x for x in result.stdout.splitlines() if x.startswith("WRKJSON "))
+    return [*cmd, url], env
+
+
+def wrk_figures(stdout):
+    """The summary report.lua prints, with the request rate."""
+    line = next(x for x in stdout.splitlines() if x.startswith("WRKJSON "))
     figures = json.loads(line[len("WRKJSON "):])
     figures["rps"] = round(figures["requests"] / (figures["duration_us"] / 1e6), 1)
     return figures
+
+
+def run_wrk(wrk, port, target, duration, connections, threads):
+    cmd, env = wrk_command(wrk, f"http://127.0.0.1:{port}{target['path']}", threads=threads,
+                           connections=connections, seconds=duration, timeout="10s",
+                           method=target.get("method", "GET"), paths_file=target.get("paths_file"),
+                           headers=target.get("headers", []))
+    return wrk_figures(subprocess.run(cmd, env=env, text=True, capture_output=True, check=True).stdout)
 
 
 def soak(wrk, port, by_name, seconds, threads):
@@ -445,24 +457,18 @@ def soak(wrk, port, by_name, seconds, threads):
         per = max(2, connections // len(names))
         for name in names:
             target = by_name[name]
-            env = {**os.environ, "BENCH_THREADS": "1", "BENCH_METHOD": target.get("method", "GET")}
-            if target.get("paths_file"):
-                soak_file = target["paths_file"].replace(".txt", "_soak.txt")
-                env["BENCH_PATHS_FILE"] = str(OUT / (soak_file if (OUT / soak_file).exists() else target["paths_file"]))
-            cmd = [wrk, "-t1", f"-c{per}", f"-d{seconds}s", "--timeout", "20s", "-s",
-                   str(ROOT / "bench" / "report.lua")]
-            for header in target.get("headers", []):
-                cmd += ["-H", header]
-            cmd.append(f"http://127.0.0.1:{port}{target['path']}")
+            paths_file = target.get("paths_file")
+            if paths_file:
+                soak_file = paths_file.replace(".txt", "_soak.txt")
+                paths_file = soak_file if (OUT / soak_file).exists() else paths_file
+            cmd, env = wrk_command(wrk, f"http://127.0.0.1:{port}{target['path']}", threads=1, connections=per,
+                                   seconds=seconds, timeout="20s", method=target.get("method", "GET"),
+                                   paths_file=paths_file, headers=target.get("headers", []))
             procs.append((name, per, subprocess.Popen(cmd, env=env, text=True, stdout=subprocess.PIPE)))
     out = {}
     for name, per, p in procs:
         stdout, _ = p.communicate(timeout=seconds + 120)
-        line = next(x for x in stdout.splitlines() if x.startswith("WRKJSON "))
-        figures = json.loads(line[len("WRKJSON "):])
-        figures["connections"] = per
-        figures["rps"] = round(figures["requests"] / (figures["duration_us"] / 1e6), 1)
-        out[name] = figures
+        out[name] = {**wrk_figures(stdout), "connections": per}
     errors = (OUT / "gunicorn.log").read_text() if (OUT / "gunicorn.log").exists() else ""
     out["_server_errors_logged"] = errors.count("Internal Server Error")
     log(f"  soak: {sum(v['requests'] for k, v in out.items() if not k.startswith('_'))} requests, "
@@ -566,23 +572,16 @@ def mixed(wrk, port, clients, seconds):
         if not (OUT / c["paths_file"]).read_text().strip():
             log(f"  mixed: no {c['role']} {c['what']} left to send (no ticket in a state to move): skipped")
             continue
-        env = {**os.environ, "BENCH_THREADS": "1", "BENCH_METHOD": c["method"],
-               "BENCH_PATHS_FILE": str(OUT / c["paths_file"])}
-        cmd = [wrk, "-t1", f"-c{c['connections']}", f"-d{seconds}s", "--timeout", "20s", "-s",
-               str(ROOT / "bench" / "report.lua")]
-        for header in c["headers"]:
-            cmd += ["-H", header]
         first = (OUT / c["paths_file"]).read_text().split("\n", 1)[0].split("\t", 1)[0]
-        cmd.append(f"http://127.0.0.1:{port}{first}")
+        cmd, env = wrk_command(wrk, f"http://127.0.0.1:{port}{first}", threads=1, connections=c["connections"],
+                               seconds=seconds, timeout="20s", method=c["method"], paths_file=c["paths_file"],
+                               headers=c["headers"])
         procs.append((c, subprocess.Popen(cmd, env=env, text=True, stdout=subprocess.PIPE)))
     rows = []
     for c, p in procs:
         stdout, _ = p.communicate(timeout=seconds + 120)
-        line = next(x for x in stdout.splitlines() if x.startswith("WRKJSON "))
-        figures = json.loads(line[len("WRKJSON "):])
-        figures["rps"] = round(figures["requests"] / (figures["duration_us"] / 1e6), 1)
         rows.append({**{k: c[k] for k in ("role", "what", "connections", "method")},
-                     "tickets": c.get("tickets"), **figures})
+                     "tickets": c.get("tickets"), **wrk_figures(stdout)})
     errors = (OUT / "gunicorn.log").read_text() if (OUT / "gunicorn.log").exists() else ""
     log("  mixed: " + ", ".join(f"{r['role']} {r['what']} {r['rps']} req/s p95 {r['p95_ms']} ms" for r in rows))
     return {"rows": rows, "seconds": seconds, "server_errors_logged": errors.count("Internal Server Error")}

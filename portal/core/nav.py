@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from django.urls import reverse
-from django.utils.translation import get_language
 
 from portal.core.workflow import role_of
 
@@ -40,12 +39,13 @@ def nav_for(user):
     """The sections `user` sees, as (items, those of them under "More")."""
     if not user.is_authenticated:
         return (), ()
-    return _nav(role_of(user), get_language())
+    return _nav(role_of(user))
 
 
-@lru_cache(maxsize=64)
-def _nav(role, language):
-    """One per role and language: the registry is filled once, at start-up (each AppConfig.ready)."""
+@lru_cache(maxsize=16)
+def _nav(role):
+    """One per role: the registry is filled once, at start-up (each AppConfig.ready); the labels are
+    lazy, translated where the layout shows them."""
     entries = sorted((e for e in NAV.values() if role in e.roles), key=lambda e: e.position)
     items = [{"name": e.name, "url": reverse(e.name), "label": e.label, "icon": e.icon, "more": False}
              for e in entries]
