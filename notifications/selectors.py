@@ -1,6 +1,15 @@
 """Reads of the notifications area shared by the pages and the API."""
 
+from django.core.cache import cache
+from django.db import transaction
+
 from notifications.models import Notification
+
+# The unread badge is on every signed-in page: its count is kept in the shared cache per user, and
+# forgotten by every write of an inbox row (notifications.services, and a saved or deleted row, see
+# NotificationsConfig.ready). The lifetime only bounds how long a count written by a request that
+# raced such a write can stay.
+UNREAD_CACHE_SECONDS = 120
 
 
 def inbox(user):
@@ -8,11 +17,34 @@ def inbox(user):
     return Notification.objects.inbox(user).select_related("recipient").order_by("-created_at", "-pk")
 
 
+def _unread_key(user_id):
+    return f"notifications:unread:{user_id}"
+
+
 def unread_count(user):
-    """One indexed COUNT (the partial index notif_unread)."""
+    """The user's unread in-app notifications: from the cache, else one indexed COUNT (the partial
+    index notif_unread)."""
     if not user.is_authenticated:
         return 0
-    return Notification.objects.unread(user).count()
+    key = _unread_key(user.pk)
+    count = cache.get(key)
+    if count is None:
+        count = Notification.objects.unread(user).count()
+        # Not from inside a transaction: what it counts may yet be rolled back.
+        if not transaction.get_connection().in_atomic_block:
+            cache.set(key, count, UNREAD_CACHE_SECONDS)
+    return count
+
+
+def forget_unread(user_ids, *, on_commit=True):
+    """Forget the cached counts of these users: now, and (unless the caller does it itself) again
+    when the transaction commits, so that a request that counted meanwhile cannot keep the old count."""
+    keys = [_unread_key(pk) for pk in set(user_ids) if pk is not None]
+    if not keys:
+        return
+    cache.delete_many(keys)
+    if on_commit:
+        transaction.on_commit(lambda: cache.delete_many(keys))
 
 
 def delivery_log(user, *, status="", channel="", kind="", recipient=""):

@@ -11,7 +11,7 @@ from django.db.models.functions import Now
 from django.urls import reverse
 from django.utils import timezone
 
-from notifications import kinds, wechat
+from notifications import kinds, selectors, wechat
 from notifications.models import (
     Notification,
     NotificationPreference,
@@ -106,9 +106,19 @@ def notify_audiences(*, kind, event_key, audiences, url=""):
         row.next_attempt_at = None if in_app else now
     written = _insert_new(rows)
     to_send = [n.pk for n in written if n.status == Status.PENDING]
-    if to_send:
-        transaction.on_commit(lambda: enqueue(to_send))
+    readers = [n.recipient_id for n in written if n.channel == Channel.IN_APP]
+    selectors.forget_unread(readers, on_commit=False)
+    if to_send or readers:
+        transaction.on_commit(lambda: _after_commit(readers, to_send))
     return written
+
+
+def _after_commit(readers, to_send):
+    """Once the event's rows are committed: forget the readers' cached unread counts once more (a
+    request may have counted before the commit) and queue the deliveries, in one callback."""
+    selectors.forget_unread(readers, on_commit=False)
+    if to_send:
+        enqueue(to_send)
 
 
 _PREFERENCE = NotificationPreference._meta.get_field("user").remote_field
@@ -240,11 +250,17 @@ def retry(notification):
 
 def mark_read(user, pk):
     """Mark one of the user's in-app notifications read."""
-    return Notification.objects.unread(user).filter(pk=pk).update(read_at=timezone.now())
+    marked = Notification.objects.unread(user).filter(pk=pk).update(read_at=timezone.now())
+    if marked:
+        selectors.forget_unread([user.pk])
+    return marked
 
 
 def mark_all_read(user):
-    return Notification.objects.unread(user).update(read_at=timezone.now())
+    marked = Notification.objects.unread(user).update(read_at=timezone.now())
+    if marked:
+        selectors.forget_unread([user.pk])
+    return marked
 
 
 def save_preferences(user, *, channels, quiet_start, quiet_end):
@@ -303,4 +319,5 @@ def wechat_unreachable(binding, *, reason):
         sent_at=now,
     )
     written = _insert_new([row])
+    selectors.forget_unread([binding.user_id])
     return written[0] if written else None

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urlencode
 
+from django.db.models import OuterRef, Subquery
 from django.urls import reverse
 
 from repairs.stages import ticket_steps
@@ -60,6 +61,7 @@ def find_public_ticket(service_order_no, tag_number):
     number, tag = normalise_order_no(service_order_no), normalise_tag(tag_number)
     if not number or not tag:
         return None
+    booked = DropoffBooking.objects.filter(ticket=OuterRef("pk"), status=DropoffBooking.Status.BOOKED)
     ticket = (
         FaultTicket.objects.filter(service_order_no=number)
         .select_related("branch")
@@ -68,6 +70,8 @@ def find_public_ticket(service_order_no, tag_number):
             "terminal__tag_number", "branch__name", "branch__address", "branch__hours",
         )
         .select_related("terminal")
+        # The booked drop-off in the same query (a ticket has at most one booked).
+        .annotate(dropoff_at=Subquery(booked.order_by("starts_at", "pk").values("starts_at")[:1]))
         .first()
     )
     if ticket is None or ticket.terminal.tag_number.casefold() != tag.casefold():
@@ -83,12 +87,8 @@ def find_public_ticket(service_order_no, tag_number):
     branch = None
     if ticket.branch_id:
         branch = PublicBranch(ticket.branch.name, ticket.branch.address, ticket.branch.hours)
-    dropoff_at = (
-        DropoffBooking.objects.filter(ticket_id=ticket.pk, status=DropoffBooking.Status.BOOKED)
-        .values_list("starts_at", flat=True).first()
-    )
     return PublicTicket(
-        dropoff_at=dropoff_at,
+        dropoff_at=ticket.dropoff_at,
         service_order_no=ticket.service_order_no,
         status=ticket.status,
         status_label=str(labels.get(ticket.status, ticket.status)),

@@ -1,12 +1,81 @@
+"""Signing in and the signed-in user of every request.
+
+Every page of a signed-in person needs their user row with its merchant or branch. It is kept in
+the shared cache (Redis in production) for a few minutes, so a request reads it with the session
+instead of querying for it; any save or delete of a user, merchant or branch forgets the users it
+touches at once (the receivers are connected in `AccountsConfig.ready`), so a deactivated account,
+a changed role or a new password counts from the next request. Writes that bypass the model (a
+queryset `update()`, raw SQL) are seen when the entry expires: use `save()` for accounts.
+"""
+
+import hashlib
+from functools import lru_cache
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
+from django.core.cache import cache
+from django.db import transaction
+
+USER_CACHE_SECONDS = 300
+
+
+@lru_cache(maxsize=1)
+def _shape():
+    """The model's columns: a release that changes them reads none of the previous one's entries."""
+    user = get_user_model()
+    fields = [user, *(f.related_model for f in user._meta.concrete_fields if f.is_relation)]
+    names = ",".join(f"{m._meta.label}.{f.attname}" for m in fields for f in m._meta.concrete_fields)
+    return hashlib.blake2s(names.encode(), digest_size=4).hexdigest()
+
+
+def user_cache_key(user_id):
+    return f"accounts:user:{_shape()}:{user_id}"
+
+
+def forget_users(user_ids):
+    """Drop the cached users (now, and again when the transaction commits, so that a request that
+    read the old row meanwhile cannot keep it)."""
+    keys = [user_cache_key(pk) for pk in set(user_ids) if pk is not None]
+    if not keys:
+        return
+    cache.delete_many(keys)
+    transaction.on_commit(lambda: cache.delete_many(keys))
 
 
 class PortalBackend(ModelBackend):
     """Django's user-and-password backend, loading a signed-in user together with the merchant or
-    branch that every page of theirs shows (one query per request instead of two)."""
+    branch that every page of theirs shows: from the cache, else in one query."""
 
     def get_user(self, user_id):
-        users = get_user_model()._default_manager.select_related("merchant", "branch")
-        user = users.filter(pk=user_id).first()
-        return user if user is not None and self.user_can_authenticate(user) else None
+        key = user_cache_key(user_id)
+        user = cache.get(key)
+        if user is None:
+            users = get_user_model()._default_manager.select_related("merchant", "branch")
+            user = users.filter(pk=user_id).first()
+            if user is None:
+                return None
+            # Not from inside a transaction: its rows may yet be rolled back.
+            if not transaction.get_connection().in_atomic_block:
+                cache.set(key, user, USER_CACHE_SECONDS)
+        return user if self.user_can_authenticate(user) else None
+
+
+def _user_changed(sender, instance, **kwargs):
+    forget_users([instance.pk])
+
+
+def _organisation_changed(sender, instance, **kwargs):
+    """A merchant's or a branch's users show it on every page: forget them with it."""
+    users = get_user_model()._default_manager.filter(**{sender._meta.model_name: instance.pk})
+    forget_users(users.values_list("pk", flat=True))
+
+
+def connect():
+    from django.db.models.signals import post_delete, post_save
+
+    from portal.accounts.models import Branch, Merchant
+
+    for name, signal in (("saved", post_save), ("deleted", post_delete)):
+        signal.connect(_user_changed, sender=get_user_model(), dispatch_uid=f"forget-user-{name}")
+        for model in (Merchant, Branch):
+            signal.connect(_organisation_changed, sender=model, dispatch_uid=f"forget-{model._meta.model_name}-{name}")

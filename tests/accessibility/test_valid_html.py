@@ -79,7 +79,8 @@ NOT_PAGES = {
 
 def _signed_in(username, language):
     user = User.objects.get(username=username)
-    User.objects.filter(pk=user.pk).update(language=language)
+    user.language = language
+    user.save(update_fields=["language"])  # as the profile page does (a saved user is not served from the cache)
     client = Client()
     client.force_login(user)
     return client

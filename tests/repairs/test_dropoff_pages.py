@@ -90,9 +90,13 @@ def test_it_cancels_from_the_page(merchant_client, waiting, people):
 
 
 @pytest.mark.django_db
-def test_it_shows_the_engineer_todays_bookings_in_order_and_the_missed_one(engineer_client, people, capacity):
+def test_it_shows_the_engineer_todays_bookings_in_order_and_the_missed_one(
+    engineer_client, people, capacity, monkeypatch
+):
     today = timezone.localdate()
     midnight = timezone.make_aware(datetime.combine(today, datetime.min.time()))
+    # Midday, whatever the clock says: before 00:30 no slot of today would be over yet.
+    monkeypatch.setattr(timezone, "now", lambda: midnight + timedelta(hours=12))
     tickets = [make_ticket(people, S.AWAITING_BRANCH) for _ in range(2)]
     late, early = midnight + timedelta(hours=23), midnight
     for ticket, when in ((tickets[0], late), (tickets[1], early)):

@@ -1,4 +1,5 @@
 import re
+from datetime import datetime
 
 import pytest
 from django.template import Context, Template
@@ -202,3 +203,21 @@ def test_it_renders_a_lookup_with_errors_afresh_with_its_errors(client, ticket):
     body = client.get(TRACK, {"no": "", "tag": "TAG-0001"}).content.decode()
     assert "is-invalid" in body and 'value="TAG-0001"' in body
     assert 'data-testid="track-result"' not in body
+
+
+def test_it_shows_only_a_booked_drop_off_and_answers_in_two_queries(client, ticket, django_assert_num_queries):
+    from zoneinfo import ZoneInfo
+
+    from repairs.models import DropoffBooking
+
+    shanghai = ZoneInfo("Asia/Shanghai")
+    booker = UserFactory(username="booker")
+    DropoffBooking.objects.create(ticket=ticket, branch=ticket.branch, booked_by=booker, status="cancelled",
+                                  starts_at=datetime(2026, 11, 20, 10, 0, tzinfo=shanghai))
+    lookup = {"no": ticket.service_order_no, "tag": "TAG-0001"}
+    assert 'data-testid="track-dropoff"' not in client.get(TRACK, lookup).content.decode()
+    DropoffBooking.objects.create(ticket=ticket, branch=ticket.branch, booked_by=booker,
+                                  starts_at=datetime(2026, 11, 21, 14, 30, tzinfo=shanghai))
+    with django_assert_num_queries(2):  # the ticket with its booked drop-off, and its public events
+        body = client.get(TRACK, lookup).content.decode()
+    assert re.search(r'data-testid="track-dropoff">2026-11-21 14:30<', body)
