@@ -3,11 +3,13 @@
 -- BENCH_PATHS_FILE names a file of request lines, "path" or "path<TAB>json body". Line L is
 -- always sent by thread L % BENCH_THREADS, and each thread walks its lines in order, so a list
 -- laid out in passes (step 1 of every ticket, then step 2 of every ticket, ...) moves each ticket
--- through its steps in order, never two at once. BENCH_METHOD (GET or POST) applies to every line.
+-- through its steps in order, never two at once. BENCH_METHOD (GET or POST) applies to every line;
+-- with BENCH_ONCE=1 the list is walked once and the thread then stops.
 local lines = nil
 local counter = 0
 local method = os.getenv("BENCH_METHOD") or "GET"
 local nthreads = tonumber(os.getenv("BENCH_THREADS") or "2")
+local once = os.getenv("BENCH_ONCE") == "1"
 
 local threads = {}
 function setup(thread)
@@ -37,7 +39,14 @@ end
 function request()
   local path, body = nil, nil
   if lines then
-    local idx = (counter * nthreads + (id or 0)) % #lines + 1
+    local n = counter * nthreads + (id or 0)
+    if once and n >= #lines then
+      -- BENCH_ONCE: every step is sent once; a step sent again would only be refused (409, the
+      -- ticket has moved on). The thread stops; the request it must still return is a health check.
+      wrk.thread:stop()
+      return wrk.format("GET", "/healthz")
+    end
+    local idx = n % #lines + 1
     path, body = lines[idx][1], lines[idx][2]
   end
   counter = counter + 1
