@@ -24,6 +24,8 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
+from portal.core.forms import DateInput
+
 # A row unseen for an hour leaves the cache: only the working set stays (the cache shares Redis
 # with the Celery broker, so it must not grow with every ticket ever viewed). Nothing is stale
 # whatever this is: a changed row has a new key.
@@ -72,7 +74,7 @@ CSRF_SENTINEL = "\x00csrf-token\x00"
 # The widgets whose HTML shows a value only as value="…": a form of these is the same HTML whatever
 # is typed in, but for that attribute (choices, check boxes and text areas are rendered afresh).
 TEXT_INPUTS = (forms.TextInput, forms.NumberInput, forms.EmailInput, forms.URLInput, forms.SearchInput,
-               forms.TelInput, forms.HiddenInput, forms.DateInput)
+               forms.TelInput, forms.HiddenInput, forms.DateInput, DateInput)
 
 
 def _sentinel(name):

@@ -2,11 +2,13 @@
 
 import csv
 import io
+import re
 from datetime import date
 from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from applications.models import (
     Application,
@@ -259,6 +261,18 @@ def test_it_opens_the_reports_for_an_admin_with_the_last_30_days_by_default(admi
     response = admin_client.get(reverse("insights:reports"))
     assert response.status_code == 200
     assert response.context["period"].days == 30
+
+
+def test_it_shows_in_the_period_form_the_dates_each_reviewer_chose_though_it_is_rendered_once(client):
+    client.force_login(ReviewerFactory())
+    for start, end in (("2026-11-01", "2026-11-30"), ("2026-10-01", "2026-10-15")):
+        body = client.get(reverse("insights:reports"), {"start": start, "end": end}).content.decode()
+        assert re.search(rf'type="date" name="start" value="{start}"', body)
+        assert re.search(rf'type="date" name="end" value="{end}"', body)
+        assert "\x00" not in body
+    today = timezone.localdate()
+    blank = client.get(reverse("insights:reports")).content.decode()
+    assert f'name="end" value="{today:%Y-%m-%d}"' in blank
 
 
 def test_it_rejects_a_reversed_period_and_falls_back_to_the_default(client):
