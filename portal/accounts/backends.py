@@ -1,8 +1,8 @@
 """Signing in and the signed-in user of every request.
 
-Every page of a signed-in person needs their user row with its merchant or branch. It is kept in
-the shared cache (Redis in production) for a few minutes, so a request reads it with the session
-instead of querying for it; any save or delete of a user, merchant or branch forgets the users it
+Every page of a signed-in person (and every API call with a token) needs their user row with its
+merchant or branch. It is kept in the shared cache (Redis in production) for a few minutes, so a
+request reads it with the session (or its token's user id) instead of querying for it; any save or delete of a user, merchant or branch forgets the users it
 touches at once (the receivers are connected in `AccountsConfig.ready`), so a deactivated account,
 a changed role or a new password counts from the next request. Writes that bypass the model (a
 queryset `update()`, raw SQL) are seen when the entry expires: use `save()` for accounts.
@@ -15,6 +15,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.core.cache import cache
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+from rest_framework import authentication, exceptions
 
 USER_CACHE_SECONDS = 300
 
@@ -60,6 +62,38 @@ class PortalBackend(ModelBackend):
         return user if self.user_can_authenticate(user) else None
 
 
+def _token_cache_key(key):
+    """The cache knows a token by its digest, never by the secret itself."""
+    return f"accounts:token:{hashlib.sha256(key.encode()).hexdigest()}"
+
+
+class TokenAuthentication(authentication.TokenAuthentication):
+    """DRF's token authentication, reading the token's user id and then the user from the cache
+    (a deleted token is forgotten at once; see connect)."""
+
+    def authenticate_credentials(self, key):
+        from rest_framework.authtoken.models import Token
+
+        cache_key = _token_cache_key(key)
+        user_id = cache.get(cache_key)
+        if user_id is None:
+            user_id = Token.objects.filter(key=key).values_list("user_id", flat=True).first()
+            if user_id is None:
+                raise exceptions.AuthenticationFailed(_("Invalid token."))
+            if not transaction.get_connection().in_atomic_block:
+                cache.set(cache_key, user_id, USER_CACHE_SECONDS)
+        user = PortalBackend().get_user(user_id)
+        if user is None:
+            raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
+        return user, Token(key=key, user=user)
+
+
+def _token_deleted(sender, instance, **kwargs):
+    keys = [_token_cache_key(instance.key)]
+    cache.delete_many(keys)
+    transaction.on_commit(lambda: cache.delete_many(keys))
+
+
 def _user_changed(sender, instance, **kwargs):
     forget_users([instance.pk])
 
@@ -72,6 +106,7 @@ def _organisation_changed(sender, instance, **kwargs):
 
 def connect():
     from django.db.models.signals import post_delete, post_save
+    from rest_framework.authtoken.models import Token
 
     from portal.accounts.models import Branch, Merchant
 
@@ -79,3 +114,4 @@ def connect():
         signal.connect(_user_changed, sender=get_user_model(), dispatch_uid=f"forget-user-{name}")
         for model in (Merchant, Branch):
             signal.connect(_organisation_changed, sender=model, dispatch_uid=f"forget-{model._meta.model_name}-{name}")
+    post_delete.connect(_token_deleted, sender=Token, dispatch_uid="forget-token-deleted")

@@ -77,3 +77,42 @@ def test_it_forgets_a_deleted_user(client):
     user.delete()
     assert cache.get(user_cache_key(user.pk)) is None
     assert client.get("/").status_code == 302
+
+
+def _api(client, key):
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get("/api/v1/profile/", headers={"Authorization": f"Token {key}"})
+    return response, [q["sql"] for q in ctx.captured_queries if "authtoken_token" in q["sql"] or
+                      'WHERE "accounts_user"."id" =' in q["sql"]]
+
+
+def test_an_api_token_is_read_from_the_cache_and_a_deleted_one_refused_at_once(client):
+    from rest_framework.authtoken.models import Token
+
+    user = UserFactory(role="agent")
+    token = Token.objects.create(user=user)
+    response, queries = _api(client, token.key)
+    assert response.status_code == 200 and len(queries) == 2  # the token, then the user
+    response, queries = _api(client, token.key)
+    assert response.status_code == 200 and queries == []
+    assert response.json()["username"] == user.username
+    token.delete()
+    _refused(client, token.key)
+
+
+def test_an_api_token_of_a_deactivated_user_is_refused_at_the_next_call(client):
+    from rest_framework.authtoken.models import Token
+
+    user = UserFactory(role="agent")
+    token = Token.objects.create(user=user)
+    assert _api(client, token.key)[0].status_code == 200
+    user.is_active = False
+    user.save()
+    _refused(client, token.key)
+    _refused(client, "not-a-token")
+
+
+def _refused(client, key):
+    # DRF answers 403 (not 401) because the session comes first among the authentication classes.
+    response = _api(client, key)[0]
+    assert response.status_code == 403 and response.json()["code"] == "authentication_failed"
