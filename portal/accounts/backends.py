@@ -76,13 +76,17 @@ class TokenAuthentication(authentication.TokenAuthentication):
 
         cache_key = _token_cache_key(key)
         user_id = cache.get(cache_key)
-        if user_id is None:
-            user_id = Token.objects.filter(key=key).values_list("user_id", flat=True).first()
-            if user_id is None:
+        if user_id is not None:
+            user = PortalBackend().get_user(user_id)
+        else:  # the token and its user in one query, both kept for the next call
+            token = Token.objects.select_related("user__merchant", "user__branch").filter(key=key).first()
+            if token is None:
                 raise exceptions.AuthenticationFailed(_("Invalid token."))
+            user = token.user
             if not transaction.get_connection().in_atomic_block:
-                cache.set(cache_key, user_id, USER_CACHE_SECONDS)
-        user = PortalBackend().get_user(user_id)
+                cache.set_many({cache_key: user.pk, user_cache_key(user.pk): user}, USER_CACHE_SECONDS)
+            if not PortalBackend().user_can_authenticate(user):
+                user = None
         if user is None:
             raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
         return user, Token(key=key, user=user)

@@ -86,13 +86,23 @@ def _api(client, key):
                       'WHERE "accounts_user"."id" =' in q["sql"]]
 
 
+def test_a_cached_user_is_stored_fresh_from_the_database(client):
+    from rest_framework.authtoken.models import Token
+
+    user = UserFactory(role="agent")
+    token = Token.objects.create(user=user)
+    _api(client, token.key)
+    cached = cache.get(user_cache_key(user.pk))
+    assert cached.pk == user.pk and cached.role == "agent" and not hasattr(cached, "_perm_cache")
+
+
 def test_an_api_token_is_read_from_the_cache_and_a_deleted_one_refused_at_once(client):
     from rest_framework.authtoken.models import Token
 
     user = UserFactory(role="agent")
     token = Token.objects.create(user=user)
     response, queries = _api(client, token.key)
-    assert response.status_code == 200 and len(queries) == 2  # the token, then the user
+    assert response.status_code == 200 and len(queries) == 1  # the token with its user
     response, queries = _api(client, token.key)
     assert response.status_code == 200 and queries == []
     assert response.json()["username"] == user.username
