@@ -1,9 +1,9 @@
 """Reads of the notifications area shared by the pages and the API."""
 
 from django.core.cache import cache
-from django.db import transaction
 
 from notifications.models import Notification
+from portal.core.cache import forget, keep
 
 # The unread badge is on every signed-in page: its count is kept in the shared cache per user, and
 # forgotten by every write of an inbox row (notifications.services, and a saved or deleted row, see
@@ -30,21 +30,13 @@ def unread_count(user):
     count = cache.get(key)
     if count is None:
         count = Notification.objects.unread(user).count()
-        # Not from inside a transaction: what it counts may yet be rolled back.
-        if not transaction.get_connection().in_atomic_block:
-            cache.set(key, count, UNREAD_CACHE_SECONDS)
+        keep({key: count}, UNREAD_CACHE_SECONDS)
     return count
 
 
 def forget_unread(user_ids, *, on_commit=True):
-    """Forget the cached counts of these users: now, and (unless the caller does it itself) again
-    when the transaction commits, so that a request that counted meanwhile cannot keep the old count."""
-    keys = [_unread_key(pk) for pk in set(user_ids) if pk is not None]
-    if not keys:
-        return
-    cache.delete_many(keys)
-    if on_commit:
-        transaction.on_commit(lambda: cache.delete_many(keys))
+    """Forget the cached counts of these users (now and at commit: see portal.core.cache.forget)."""
+    forget([_unread_key(pk) for pk in set(user_ids) if pk is not None], on_commit=on_commit)
 
 
 def delivery_log(user, *, status="", channel="", kind="", recipient=""):

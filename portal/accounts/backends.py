@@ -14,9 +14,10 @@ from functools import lru_cache
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.core.cache import cache
-from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
+
+from portal.core.cache import forget, keep
 
 USER_CACHE_SECONDS = 300
 
@@ -35,13 +36,8 @@ def user_cache_key(user_id):
 
 
 def forget_users(user_ids):
-    """Drop the cached users (now, and again when the transaction commits, so that a request that
-    read the old row meanwhile cannot keep it)."""
-    keys = [user_cache_key(pk) for pk in set(user_ids) if pk is not None]
-    if not keys:
-        return
-    cache.delete_many(keys)
-    transaction.on_commit(lambda: cache.delete_many(keys))
+    """Drop the cached users (now and at commit: see portal.core.cache.forget)."""
+    forget([user_cache_key(pk) for pk in set(user_ids) if pk is not None])
 
 
 class PortalBackend(ModelBackend):
@@ -56,9 +52,7 @@ class PortalBackend(ModelBackend):
             user = users.filter(pk=user_id).first()
             if user is None:
                 return None
-            # Not from inside a transaction: its rows may yet be rolled back.
-            if not transaction.get_connection().in_atomic_block:
-                cache.set(key, user, USER_CACHE_SECONDS)
+            keep({key: user}, USER_CACHE_SECONDS)
         return user if self.user_can_authenticate(user) else None
 
 
@@ -83,8 +77,7 @@ class TokenAuthentication(authentication.TokenAuthentication):
             if token is None:
                 raise exceptions.AuthenticationFailed(_("Invalid token."))
             user = token.user
-            if not transaction.get_connection().in_atomic_block:
-                cache.set_many({cache_key: user.pk, user_cache_key(user.pk): user}, USER_CACHE_SECONDS)
+            keep({cache_key: user.pk, user_cache_key(user.pk): user}, USER_CACHE_SECONDS)
             if not PortalBackend().user_can_authenticate(user):
                 user = None
         if user is None:
@@ -93,9 +86,7 @@ class TokenAuthentication(authentication.TokenAuthentication):
 
 
 def _token_deleted(sender, instance, **kwargs):
-    keys = [_token_cache_key(instance.key)]
-    cache.delete_many(keys)
-    transaction.on_commit(lambda: cache.delete_many(keys))
+    forget([_token_cache_key(instance.key)])
 
 
 def _user_changed(sender, instance, **kwargs):

@@ -1,12 +1,15 @@
-"""Django's Redis cache, keeping one redis client per connection pool.
+"""Django's Redis cache, keeping one redis client per connection pool; and the one way a cached
+copy of rows is kept and forgotten (`keep`, `forget`).
 
 Django's client builds a new `redis.Redis` for every cache operation, and each one sets up its
 table of ~200 response callbacks: ~0.3 ms a call, paid several times on every page (session,
 fragments). A `redis.Redis` is safe to share: it takes a connection from the pool per command.
 """
 
+from django.core.cache import cache
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient
+from django.db import transaction
 
 
 class ReusingRedisCacheClient(RedisCacheClient):
@@ -26,3 +29,22 @@ class RedisCache(DjangoRedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = ReusingRedisCacheClient
+
+
+def keep(entries, seconds):
+    """Cache what a request read ({key: value}), unless it read it inside a transaction: its rows
+    may yet be rolled back."""
+    if entries and not transaction.get_connection().in_atomic_block:
+        cache.set_many(entries, seconds)
+
+
+def forget(keys, *, on_commit=True):
+    """Drop cached copies of rows being written: now, and (unless the caller does it in its own
+    callback) again when the transaction commits, so that a request that read the old rows in the
+    meantime cannot keep them."""
+    keys = list(keys)
+    if not keys:
+        return
+    cache.delete_many(keys)
+    if on_commit:
+        transaction.on_commit(lambda: cache.delete_many(keys))
