@@ -356,8 +356,8 @@ def _report_faults(merchant, wanted):
     busy = FaultTicket.objects.open().values("terminal_id")
     free = list(Terminal.objects.filter(status=Terminal.Status.ACTIVE, merchant__isnull=False).exclude(pk__in=busy)
                 .order_by(Case(When(merchant_id=merchant.merchant_id, then=Value(0)), default=Value(1)), "pk")[:wanted])
-    owners = {u.merchant_id: u for u in User.objects.filter(
-        role="merchant", is_active=True, merchant_id__in={t.merchant_id for t in free}).order_by("is_merchant_owner", "-pk")}  # the owner last: it wins
+    users = User.objects.filter(role="merchant", is_active=True, merchant_id__in={t.merchant_id for t in free})
+    owners = {u.merchant_id: u for u in users.order_by("is_merchant_owner", "-pk")}  # the owner last: it wins
     reported = 0
     for terminal in free:
         if terminal.merchant_id in owners:

@@ -7,7 +7,7 @@ from portal.core.cache import forget, keep
 
 # The unread badge is on every signed-in page: its count is kept in the shared cache per user, and
 # forgotten by every write of an inbox row (notifications.services, and a saved or deleted row, see
-# NotificationsConfig.ready). The lifetime only bounds how long a count written by a request that
+# connect). The lifetime only bounds how long a count written by a request that
 # raced such a write can stay.
 UNREAD_CACHE_SECONDS = 120
 
@@ -37,6 +37,20 @@ def unread_count(user):
 def forget_unread(user_ids, *, on_commit=True):
     """Forget the cached counts of these users (now and at commit: see portal.core.cache.forget)."""
     forget([_unread_key(pk) for pk in set(user_ids) if pk is not None], on_commit=on_commit)
+
+
+def _row_changed(sender, instance, **kwargs):
+    if instance.channel == Notification.Channel.IN_APP:
+        forget_unread([instance.recipient_id])
+
+
+def connect():
+    """A row saved or deleted outside the services (the admin, fixtures) is forgotten too; the
+    services forget what they insert and update themselves."""
+    from django.db.models.signals import post_delete, post_save
+
+    post_save.connect(_row_changed, sender=Notification, dispatch_uid="forget-unread-saved")
+    post_delete.connect(_row_changed, sender=Notification, dispatch_uid="forget-unread-deleted")
 
 
 def delivery_log(user, *, status="", channel="", kind="", recipient=""):

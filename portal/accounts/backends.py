@@ -2,10 +2,11 @@
 
 Every page of a signed-in person (and every API call with a token) needs their user row with its
 merchant or branch. It is kept in the shared cache (Redis in production) for a few minutes, so a
-request reads it with the session (or its token's user id) instead of querying for it; any save or delete of a user, merchant or branch forgets the users it
-touches at once (the receivers are connected in `AccountsConfig.ready`), so a deactivated account,
-a changed role or a new password counts from the next request. Writes that bypass the model (a
-queryset `update()`, raw SQL) are seen when the entry expires: use `save()` for accounts.
+request reads it with the session (or its token) instead of querying for it. Any save or delete
+of a user, merchant or branch forgets the users it touches at once (the receivers are connected in
+`AccountsConfig.ready`), so a deactivated account, a changed role or a new password counts from
+the next request. Writes that bypass the model (a queryset `update()`, raw SQL) are seen when the
+entry expires: use `save()` for accounts.
 """
 
 import hashlib
@@ -62,8 +63,10 @@ def _token_cache_key(key):
 
 
 class TokenAuthentication(authentication.TokenAuthentication):
-    """DRF's token authentication, reading the token's user id and then the user from the cache
-    (a deleted token is forgotten at once; see connect)."""
+    """DRF's token authentication through the user cache: a known token gives its user id and the
+    user comes from the cache; an unknown one is read with its user in one query, as DRF does, and
+    both are kept. A deleted token is forgotten at once (see connect). `request.auth` is the token
+    with its key and user only: nothing in the portal reads more of it."""
 
     def authenticate_credentials(self, key):
         from rest_framework.authtoken.models import Token
