@@ -256,6 +256,15 @@ CACHES = {
         "LOCATION": "layout",
         "OPTIONS": {"MAX_ENTRIES": 2000},
     },
+    # FRAGMENTS: this worker's copy of the content-addressed fragments of portal.core.fragments
+    # (table rows, timeline entries, forms), read before the shared cache. A fragment's key is a
+    # digest of everything it shows, so a copy is never stale and needs no invalidation; the most
+    # recently used few thousand (a few MB) stay, the shared cache keeps the rest.
+    "fragments": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "fragments",
+        "OPTIONS": {"MAX_ENTRIES": env.int("FRAGMENTS_LOCAL_ENTRIES", default=5000)},
+    },
 }
 
 REST_FRAMEWORK = {

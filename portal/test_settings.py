@@ -20,7 +20,8 @@ STORAGES = {
     **STORAGES,
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}, "layout": CACHES["layout"]}
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}, "layout": CACHES["layout"],
+          "fragments": CACHES["fragments"]}
 SECURE_SSL_REDIRECT = False
 SECURE_HSTS_SECONDS = 0
 DEMO_DATA_ALLOWED = True

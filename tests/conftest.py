@@ -205,11 +205,11 @@ def _fresh_cache():
     """Each test starts with an empty cache (rate limits, cached fragments and reports live there)."""
     from django.core.cache import cache, caches
 
-    cache.clear()
-    caches["layout"].clear()
+    for each in (cache, caches["layout"], caches["fragments"]):
+        each.clear()
     yield
-    cache.clear()
-    caches["layout"].clear()
+    for each in (cache, caches["layout"], caches["fragments"]):
+        each.clear()
 
 
 @pytest.fixture

@@ -7,6 +7,10 @@ time zone, the template's own source and the release being served (see `release`
 row is never stale — a changed value is a new key — and nothing has to be invalidated. A page
 fetches all its rows in one cache round trip (get_many) and renders only the rows it has never
 seen. `render_form_once` does the same for blank crispy forms.
+
+Because a key never names two different contents, a fragment is read first from this worker's own
+memory (the `fragments` cache, a bounded LocMemCache) and only then from the shared cache (Redis in
+production), which fills the worker's copy: a warm worker renders a list with no cache round trip.
 """
 
 import copy
@@ -17,7 +21,7 @@ from pathlib import Path
 
 from django import forms
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.template.loader import get_template
 from django.utils import timezone
 from django.utils.html import escape
@@ -30,6 +34,25 @@ from portal.core.forms import DateInput
 # with the Celery broker, so it must not grow with every ticket ever viewed). Nothing is stale
 # whatever this is: a changed row has a new key.
 ROW_SECONDS = 3600
+
+
+def get_many(keys):
+    """{key: html} of the fragments found: this worker's memory first, then the shared cache."""
+    local = caches["fragments"]
+    found = local.get_many(keys)
+    wanted = [key for key in keys if key not in found]
+    if wanted:
+        shared = cache.get_many(wanted)
+        if shared:
+            local.set_many(shared, ROW_SECONDS)
+            found.update(shared)
+    return found
+
+
+def set_many(entries, seconds=ROW_SECONDS):
+    """Keep newly rendered fragments in this worker's memory and in the shared cache."""
+    caches["fragments"].set_many(entries, seconds)
+    cache.set_many(entries, seconds)
 
 
 def _load(name):
@@ -57,7 +80,7 @@ def render_rows(template_name, objects, key, context=None, *, name="obj"):
     for obj in objects:
         digest = hashlib.blake2b(repr((flags, key(obj))).encode(), digest_size=16).hexdigest()
         keys.append(prefix + digest)
-    found = cache.get_many(keys) if keys else {}
+    found = get_many(keys) if keys else {}
     html, missing = [], {}
     for cache_key, obj in zip(keys, objects, strict=True):
         row = found.get(cache_key)
@@ -66,7 +89,7 @@ def render_rows(template_name, objects, key, context=None, *, name="obj"):
             missing[cache_key] = row
         html.append(row)
     if missing:
-        cache.set_many(missing, ROW_SECONDS)
+        set_many(missing)
     return mark_safe("".join(html))  # noqa: S308 - rendered by our own auto-escaping templates
 
 
@@ -101,7 +124,7 @@ def render_form_once(request, form, *, seconds=ROW_SECONDS):
             return render_crispy_form(form, context={"request": request, "csrf_token": get_token(request)})
         typed = {name: form[name].value() for name in form.fields}
     cache_key = f"form:{release()}:{get_language()}:{form_digest(form)}:{'typed' if typed else 'blank'}"
-    html = cache.get(cache_key)
+    html = get_many([cache_key]).get(cache_key)
     if html is None:
         shown = form
         if typed:  # the same form with placeholders where the typed values go
@@ -111,7 +134,7 @@ def render_form_once(request, form, *, seconds=ROW_SECONDS):
         html = render_crispy_form(shown, context={"csrf_token": CSRF_SENTINEL})
         if typed and any(_sentinel(name) not in html for name in typed):
             return render_crispy_form(form, context={"request": request, "csrf_token": get_token(request)})
-        cache.set(cache_key, html, seconds)
+        set_many({cache_key: html}, seconds)
     html = html.replace(CSRF_SENTINEL, get_token(request))
     for name, value in typed.items():
         html = html.replace(_sentinel(name), escape("" if value is None else str(value)))

@@ -117,3 +117,42 @@ def test_a_transition_form_follows_the_tickets_version(client, people, ticket_at
     ticket.refresh_from_db()
     after = re.findall(r'name="version" value="(\d+)"', client.get(url).content.decode())
     assert before and after and set(after) == {str(ticket.version)} and set(before) != set(after)
+
+
+def test_a_warm_worker_serves_rows_from_its_own_memory_and_a_new_one_from_the_shared_cache(
+    client, people, ticket_at, monkeypatch
+):
+    from django.core.cache import cache, caches
+
+    ticket = ticket_at(S.REPORTED)
+    client.force_login(people["merchant"])
+    first = row_of(client.get(reverse("tickets:list")).content.decode(), ticket)
+    asked = []
+    shared_get_many = cache.get_many
+    monkeypatch.setattr(cache, "get_many", lambda keys, *a, **k: asked.append(list(keys)) or shared_get_many(keys, *a, **k))
+    assert row_of(client.get(reverse("tickets:list")).content.decode(), ticket) == first
+    assert not any(key.startswith("row:") for keys in asked for key in keys)  # no round trip for the rows
+
+    caches["fragments"].clear()  # another worker: its memory is empty, the shared cache has the rows
+    rendered = []
+    monkeypatch.setattr("portal.core.fragments._template", _counting(rendered))
+    assert row_of(client.get(reverse("tickets:list")).content.decode(), ticket) == first
+    assert any(key.startswith("row:") for keys in asked for key in keys) and rendered == [0]
+
+
+def _counting(rendered):
+    """portal.core.fragments._template whose template counts the rows it renders."""
+    from portal.core import fragments
+
+    def template(name):
+        compiled, digest = fragments._load(name)
+        rendered.append(0)
+
+        class Counting:
+            def render(self, context):
+                rendered[-1] += 1
+                return compiled.render(context)
+
+        return Counting(), digest
+
+    return template
