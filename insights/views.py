@@ -3,6 +3,7 @@ from urllib.parse import urlencode
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_GET
 
 from insights import dashboards, reports
@@ -67,12 +68,14 @@ def _period(request):
 def report_index(request):
     """Every report of the period: a chart, its table and a CSV link each."""
     form, period = _period(request)
-    summary, sections = reports.build_all(period)
     query = {"start": period.start.isoformat(), "end": period.end.isoformat()}
+    # (summary, sections), built (or read from their cache) only when the page's rendered charts
+    # and tables are not in the fragment cache: a cached page reads one entry, not both.
+    report = SimpleLazyObject(lambda: reports.build_all(period))
     return render(
         request,
         "insights/reports.html",
-        {"form": form, "period": period, "summary": summary, "sections": sections, "query": urlencode(query),
+        {"form": form, "period": period, "report": report, "query": urlencode(query),
          "cache_seconds": reports.cache_seconds(), "loaners": repairs_selectors.loaner_utilisation(request.user)},
     )
 

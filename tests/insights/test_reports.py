@@ -293,3 +293,19 @@ def test_it_computes_the_reports_in_constant_queries(client, django_assert_max_n
     with django_assert_max_num_queries(22):
         response = client.get(reverse("insights:reports"), {"start": "2026-11-01", "end": "2026-11-30"})
     assert response.status_code == 200
+
+
+def test_a_page_whose_charts_and_tables_are_cached_does_not_build_or_read_the_report_again(
+    client, world, monkeypatch
+):
+    client.force_login(ReviewerFactory())
+    period = {"start": "2026-11-01", "end": "2026-11-30"}
+    first = client.get(reverse("insights:reports"), period).content.decode()
+    assert "26.0 h" in first
+
+    def must_not_build(period):
+        raise AssertionError("the report was built (or read) though its rendered HTML is cached")
+
+    monkeypatch.setattr(reports, "build_all", must_not_build)
+    again = client.get(reverse("insights:reports"), period).content.decode()
+    assert "26.0 h" in again and again.count('class="chart') == first.count('class="chart')
