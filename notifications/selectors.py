@@ -7,8 +7,8 @@ from portal.core.cache import forget, keep
 
 # The unread badge is on every signed-in page: its count is kept in the shared cache per user, and
 # forgotten by every write of an inbox row (notifications.services, and a saved or deleted row, see
-# connect). The lifetime only bounds how long a count written by a request that
-# raced such a write can stay.
+# connect). The lifetime only bounds how long a count written by a request that raced such a write
+# can stay.
 UNREAD_CACHE_SECONDS = 120
 
 
