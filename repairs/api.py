@@ -17,7 +17,14 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
-from portal.core.api import ID_PATH, ErrorSerializer, id_parameter, object_id, step_serializer
+from portal.core.api import (
+    ID_PATH,
+    ErrorSerializer,
+    RowSerializerMixin,
+    id_parameter,
+    object_id,
+    step_serializer,
+)
 from portal.core.numbering import number_pattern
 from portal.core.pagination import KeysetPagination
 from portal.core.uploads import check_upload
@@ -85,6 +92,10 @@ class TicketSerializer(serializers.ModelSerializer):
             "branch", "sla_due_at", "overdue", "version", "created_at", "updated_at", "closed_at",
         ]
         read_only_fields = fields
+
+
+class TicketRowSerializer(RowSerializerMixin, TicketSerializer):
+    """The list's rows (the API's busiest answer): TicketSerializer's fields, read by its plan."""
 
 
 class TicketDetailSerializer(TicketSerializer):
@@ -221,7 +232,7 @@ class TicketViewSet(DropoffActionsMixin, mixins.ListModelMixin, mixins.RetrieveM
         return qs
 
     def get_serializer_class(self):
-        return TicketSerializer if self.action == "list" else TicketDetailSerializer
+        return TicketRowSerializer if self.action == "list" else TicketDetailSerializer
 
     @extend_schema(
         summary="Report a fault",

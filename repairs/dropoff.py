@@ -109,6 +109,8 @@ def published_slots(branch_id, *, now=None, days=BOOKING_DAYS, capacity=None):
 
 def current_booking(ticket):
     """The ticket's booked drop-off (None when it has none)."""
+    if not ticket.may_have("booking"):
+        return None
     return (
         DropoffBooking.objects.filter(ticket_id=ticket.pk, status=DropoffBooking.Status.BOOKED)
         .select_related("branch").first()

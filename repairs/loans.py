@@ -213,6 +213,8 @@ def merchant_notices(user):
 
 def ticket_loans(ticket, user):
     """The ticket's loans as `user` may see them, newest first."""
+    if not ticket.may_have("loans"):
+        return []
     return list(Loan.objects.visible_to(user).filter(ticket=ticket).select_related("ticket", "lent_by", "returned_by"))
 
 

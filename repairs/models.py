@@ -7,7 +7,7 @@ Every status change goes through `repairs.workflow.ticket_transition`; nothing h
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -24,6 +24,21 @@ class FaultTicketQuerySet(MerchantOwnedQuerySet):
     def overdue(self, now=None):
         return self.filter(
             status__in=FaultTicket.SLA_STATUSES, sla_due_at__lt=now or timezone.now()
+        )
+
+    def with_page_flags(self):
+        """Whether each ticket has any of the parts its page shows only when they exist (loans,
+        comments, files, a rating, a booked drop-off, other tickets of its terminal): one EXISTS
+        each on the ticket's own query, so the page asks for a part only when it has one
+        (`FaultTicket.may_have`). Most tickets have none of them."""
+        ticket = OuterRef("pk")
+        return self.annotate(
+            has_loans=Exists(Loan.objects.filter(ticket=ticket)),
+            has_comments=Exists(TicketComment.objects.filter(ticket=ticket)),
+            has_files=Exists(TicketAttachment.objects.filter(ticket=ticket)),
+            has_rating=Exists(Satisfaction.objects.filter(ticket=ticket)),
+            has_booking=Exists(DropoffBooking.objects.filter(ticket=ticket, status=DropoffBooking.Status.BOOKED)),
+            has_others=Exists(FaultTicket.objects.filter(terminal_id=OuterRef("terminal_id")).exclude(pk=ticket)),
         )
 
 
@@ -180,6 +195,15 @@ class FaultTicket(SlaClock, models.Model):
     @property
     def is_open(self):
         return self.status not in self.FINAL_STATUSES
+
+    PAGE_PARTS = ("loans", "comments", "files", "rating", "booking", "others")
+
+    def may_have(self, part):
+        """False only when the ticket was read `with_page_flags()` and has no `part` (then its page
+        skips that query); True when it has one, or when nobody asked (then the query tells)."""
+        if part not in self.PAGE_PARTS:
+            raise ValueError(f"unknown ticket part: {part!r}")
+        return getattr(self, f"has_{part}", True)
 
 
 class RepairRequest(models.Model):

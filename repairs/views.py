@@ -180,7 +180,8 @@ def _detail_context(request, ticket, *, bound=None, comment_form=None, attachmen
         "network_tests": selectors.network_tests(ticket) if rr is not None else [],
         "pickup_code": rr.pickup_code if show_code else "",
         "other_tickets": selectors.terminal_tickets(ticket.terminal, user).exclude(pk=ticket.pk)
-        .select_related(None).only("service_order_no", "status", "created_at")[:10],
+        .select_related(None).only("service_order_no", "status", "created_at")[:10]
+        if ticket.may_have("others") else [],
         "comment_form": comment_form or CommentForm(user=user, ticket=ticket),
         "attachment_form": attachment_form or AttachmentForm(user=user, ticket=ticket),
         "logged": request.GET.get("logged") == "1" and user.is_staff_role,
@@ -198,7 +199,7 @@ def _ticket_or_404(request, service_order_no):
 
 @login_required
 def ticket_detail(request, service_order_no):
-    ticket = _ticket_or_404(request, service_order_no)
+    ticket = get_object_or_404(selectors.ticket_page(request.user, service_order_no))
     return render(request, "repairs/ticket_detail.html", _detail_context(request, ticket))
 
 

@@ -6,10 +6,11 @@ permission_denied, throttled, …) and, for invalid input, each field's errors a
 field's name. A refused workflow step (WorkflowError) is answered by the view raising it.
 """
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, serializers
+from rest_framework.fields import is_simple_callable
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
@@ -176,3 +177,48 @@ def id_filter(field_name, help_text):
         field_class = forms.IntegerField
 
     return IdFilter(field_name=field_name, help_text=help_text, min_value=1, max_value=MAX_ID)
+
+
+class RowSerializerMixin:
+    """A list's rows without DRF's walk over fresh copies of every field for every page.
+
+    DRF's `Serializer.to_representation` deep-copies the declared fields for each serializer and
+    then, for each row, asks each field for its attribute and its representation: about half the
+    time of a 25-row API list. A row serializer reads its fields once per class into a plan (each
+    field's name, source path and own `to_representation`) and each row through that plan: the
+    same values, the same JSON (tests compare the two on every kind of row). For read-only
+    fields that need no request (no SerializerMethodField, no hyperlinks): the plan refuses others.
+    """
+
+    @classmethod
+    def row_plan(cls):
+        plan = cls.__dict__.get("_row_plan")  # each class its own plan, never a parent's
+        if plan is None:
+            plan = []
+            for name, field in cls().fields.items():
+                if field.write_only:
+                    continue
+                if isinstance(field, serializers.SerializerMethodField | serializers.HyperlinkedRelatedField):
+                    raise TypeError(f"{cls.__name__}.{name}: a row serializer cannot plan {type(field).__name__}")
+                plan.append((name, tuple(field.source_attrs), field.allow_null, field.to_representation))
+            cls._row_plan = plan
+        return plan
+
+    def to_representation(self, instance):
+        row = {}
+        for name, attrs, allow_null, represent in self.row_plan():
+            value, missing = instance, False
+            for attr in attrs:  # as DRF's fields.get_attribute
+                if value is None:  # DRF: AttributeError -> None if the field allows it, else left out
+                    missing = True
+                    break
+                try:
+                    value = getattr(value, attr)
+                except ObjectDoesNotExist:
+                    value = None
+                if is_simple_callable(value):
+                    value = value()
+            if missing and not allow_null:
+                continue
+            row[name] = None if value is None else represent(value)
+        return row

@@ -135,7 +135,7 @@ def ticket_stepper(ticket, previous_status=None):
 def satisfaction_panel(context, ticket):
     request = context.get("request")
     user = getattr(request, "user", None)
-    rating = Satisfaction.objects.filter(ticket_id=ticket.pk).first()
+    rating = Satisfaction.objects.filter(ticket_id=ticket.pk).first() if ticket.may_have("rating") else None
     return {
         "ticket": ticket,
         "rating": rating,

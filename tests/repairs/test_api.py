@@ -193,3 +193,39 @@ def test_the_list_pages_with_a_cursor_newest_first_without_gaps_or_repeats(agent
     assert seen == list(reversed(made))  # newest first
     assert second["next"] is None
     assert client.get(url(), {"cursor": "not-a-cursor"}).status_code == 404
+
+
+def test_the_list_rows_are_what_drfs_own_serializer_gives_for_every_kind_of_ticket(agent, ticket_at):
+    """The list reads its rows by a plan (RowSerializerMixin): the same JSON as DRF's field walk, for
+    tickets with and without a branch, an SLA clock, an overdue flag, a closing date."""
+    import datetime
+    import json
+
+    from django.utils import timezone
+    from rest_framework.renderers import JSONRenderer
+
+    from repairs.api import TicketSerializer
+
+    kinds = [ticket_at(S.REPORTED), ticket_at(S.AWAITING_BRANCH), ticket_at(S.READY_FOR_PICKUP),
+             ticket_at(S.CLOSED), ticket_at(S.REMOTE_DIAGNOSIS)]
+    FaultTicket.objects.filter(pk=kinds[-1].pk).update(sla_due_at=timezone.now() - datetime.timedelta(hours=3))
+    rows = api(agent).get(url()).json()["results"]
+    tickets = FaultTicket.objects.select_related("terminal", "merchant", "branch").order_by("-created_at", "-pk")
+    assert rows == json.loads(JSONRenderer().render(TicketSerializer(tickets, many=True).data))
+    shown = {row["service_order_no"]: row for row in rows}
+    assert shown[kinds[0].service_order_no]["branch"] is None
+    assert shown[kinds[1].service_order_no]["branch"]["code"]
+    assert shown[kinds[3].service_order_no]["closed_at"]
+    assert shown[kinds[-1].service_order_no]["overdue"] is True
+    assert shown[kinds[-1].service_order_no]["sla_due_at"].endswith("+08:00")  # Asia/Shanghai, as DRF writes it
+
+
+def test_a_row_serializer_refuses_fields_that_need_the_request():
+    from portal.core.api import RowSerializerMixin
+    from repairs.api import TicketDetailSerializer
+
+    class Rows(RowSerializerMixin, TicketDetailSerializer):
+        pass
+
+    with pytest.raises(TypeError, match="SerializerMethodField"):
+        Rows.row_plan()

@@ -52,6 +52,7 @@ def test_it_shows_a_timeline_in_constant_queries(client, people, ticket_at, who)
     ticket = ticket_at(S.REMOTE_DIAGNOSIS)
     client.force_login(people[who])
     url = reverse("tickets:detail", args=[ticket.service_order_no])
+    add_comment(ticket=ticket, author=people["merchant"], body="first")  # a page without any asks for none
     small = count_queries(client, url)
     for i in range(10):
         add_comment(ticket=ticket, author=people["agent"], body=f"call {i}", is_public=bool(i % 2))
@@ -75,3 +76,29 @@ def test_it_keeps_the_detail_of_a_long_repair_in_constant_queries(client, people
         ticket_transition(ticket=ticket, to=S.REPAIRING, actor=people["engineer"], note="fail")
         ticket_transition(ticket=ticket, to=S.NETWORK_TESTING, actor=people["engineer"], work_done="again")
     assert count_queries(client, url) == small
+
+
+ONLY_WHEN_PRESENT = ("repairs_loan", "repairs_ticketcomment", "repairs_ticketattachment", "repairs_satisfaction",
+                     "repairs_dropoffbooking")
+
+
+def test_a_ticket_page_asks_only_for_the_parts_the_ticket_has(client, people, ticket_at):
+    """Loans, comments, files, a rating, a booked drop-off, the terminal's other tickets: most
+    tickets have none, and their page asks for none (one EXISTS each on the ticket's own query)."""
+    ticket = ticket_at(S.REMOTE_DIAGNOSIS)
+    client.force_login(people["merchant"])
+    url = reverse("tickets:detail", args=[ticket.service_order_no])
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    bare = len(ctx.captured_queries)
+    own, *rest = [q["sql"] for q in ctx.captured_queries if 'FROM "repairs_faultticket"' in q["sql"]]
+    assert all(f'FROM "{table}"' in own for table in ONLY_WHEN_PRESENT)  # the flags: EXISTS on its own query
+    assert rest == []  # not the terminal's other tickets either
+    others = [q["sql"] for q in ctx.captured_queries if q["sql"] != own]
+    assert [q for q in others if any(f'FROM "{table}"' in q for table in ONLY_WHEN_PRESENT)] == []
+
+    add_comment(ticket=ticket, author=people["merchant"], body="It beeps twice.")
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert "It beeps twice." in response.content.decode()
+    assert len(ctx.captured_queries) == bare + 1
