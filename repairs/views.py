@@ -53,7 +53,8 @@ def ticket_list(request):
     name = request.GET.get("queue", _default_queue(user))
     status = request.GET.get("status", "")
     q = request.GET.get("q", "")
-    page = paginate(request, selectors.rows(selectors.queue(user, name, status=status, q=q)))
+    tickets = selectors.queue(user, name, status=status, q=q)
+    page = paginate(request, selectors.rows(tickets), counted=tickets)
     return render(
         request,
         "repairs/ticket_list.html",

