@@ -225,9 +225,11 @@ class TicketViewSet(DropoffActionsMixin, mixins.ListModelMixin, mixins.RetrieveM
 
     def get_queryset(self):
         qs = selectors.visible_tickets(self.request.user).order_by("-created_at", "-pk")
-        if self.action == "list":  # only what TicketSerializer shows (no agent, no symptoms)
-            qs = qs.select_related(None).select_related("terminal", "merchant", "branch").defer(
-                "symptoms", "contact_window"
+        if self.action == "list":  # only the columns TicketSerializer shows (each row is three objects)
+            qs = qs.select_related(None).select_related("terminal", "merchant", "branch").only(
+                *(f for f in TicketSerializer.Meta.fields if f not in ("terminal", "merchant", "branch", "overdue")),
+                "terminal__serial_number", "merchant__name",
+                *(f"branch__{f}" for f in BranchSerializer().fields),
             )
         return qs
 
