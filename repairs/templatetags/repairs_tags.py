@@ -90,6 +90,20 @@ def ticket_rows(context, tickets):
     )
 
 
+@register.simple_tag
+def other_ticket_rows(tickets):
+    """The terminal's other tickets on a ticket's page, each row rendered once per content."""
+    return render_rows("repairs/_other_ticket_row.html", tickets,
+                       lambda t: (t.service_order_no, t.status, t.created_at), name="other")
+
+
+@register.simple_tag
+def network_test_rows(tests):
+    """A ticket's network tests, each row rendered once per content."""
+    return render_rows("repairs/_network_test_row.html", tests,
+                       lambda t: (t.pk, t.passed, t.created_at, t.details, _person(t.engineer)), name="test")
+
+
 def _person(user):
     return user.display_name if user is not None else None
 

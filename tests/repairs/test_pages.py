@@ -369,3 +369,26 @@ def test_it_suggests_call_back_windows_outside_business_hours(merchant):
     assert windows == [
         "07:00–08:00 (before opening)", "22:00–23:00 (after closing)",
     ]
+
+
+def test_a_ticket_page_lists_the_terminals_other_tickets_and_the_network_tests(client, people, ticket_at):
+    import re
+
+    first = ticket_at(S.CLOSED)
+    second = ticket_at(S.READY_FOR_PICKUP, terminal=first.terminal)
+    alone = ticket_at(S.REPORTED)
+    client.force_login(people["merchant"])
+
+    def others(ticket):
+        html = client.get(detail(ticket)).content.decode()
+        card = html.split('data-testid="terminal-tickets"', 1)[1].split("</ul>", 1)[0]
+        return html, card
+
+    html, card = others(second)
+    assert f'href="{detail(first)}"' in card and first.service_order_no in card and "Closed" in card
+    assert second.service_order_no not in card
+    assert re.findall(r'data-testid="network-test" data-passed="(\d)"', html) == ["1"]
+    _html, card = others(first)
+    assert second.service_order_no in card and "Ready for pickup" in card
+    _html, card = others(alone)
+    assert "None." in card and "SO" not in card
