@@ -1,7 +1,7 @@
 """Template helpers of the ticket pages and the dashboard cards.
 
     {% tracking_qr ticket %}          QR code of the ticket's /track/ link (printable receipts)
-    {% ticket_stepper ticket %}       remote diagnosis → branch → test → pickup / replacement
+    {% stepper steps %}               remote diagnosis → branch → test → pickup / replacement
     {% satisfaction_panel ticket %}   the merchant's 1–5 rating form, or the rating given
 """
 
@@ -15,7 +15,6 @@ from repairs.forms import SatisfactionForm
 from repairs.models import FaultTicket, Satisfaction
 from repairs.panels import render_panels
 from repairs.qr import qr_svg, tracking_url
-from repairs.stages import ticket_steps
 from repairs.workflow import can_rate
 
 register = template.Library()
@@ -140,9 +139,14 @@ def tracking_qr(context, ticket, scale=3):
     )
 
 
-@register.inclusion_tag("repairs/_stepper.html")
-def ticket_stepper(ticket, previous_status=None):
-    return {"steps": ticket_steps(ticket.status, previous_status)}
+@register.simple_tag
+def stepper(steps, stepper_class="", testid=""):
+    """A ticket's stages (repairs.stages.ticket_steps), rendered once per path and state: the
+    dashboard shows five, every ticket page and tracking lookup one."""
+    return render_rows(
+        "repairs/_stepper.html", [steps], lambda shown: tuple((s["key"], s["state"]) for s in shown),
+        {"stepper_class": stepper_class, "stepper_testid": testid}, name="steps",
+    )
 
 
 @register.inclusion_tag("repairs/_satisfaction.html", takes_context=True)
