@@ -43,7 +43,9 @@ def terminals_by_status(user):
 def latest_notifications(user):
     """The user's latest in-app notifications, each with its subject in the user's language."""
     language = getattr(user, "language", None)
-    return [(n, delivery.render_subject(n, language)) for n in notifications.inbox(user)[:LIST_SIZE]]
+    latest = list(notifications.inbox(user)[:LIST_SIZE])
+    return [(n, preview["subject"]) for n, preview in zip(latest, delivery.render_previews(latest, language),
+                                                           strict=True)]
 
 
 def merchant_dashboard(user):

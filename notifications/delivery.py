@@ -33,6 +33,7 @@ from notifications import metrics, sms, wechat, worker
 from notifications.models import Notification, WechatBinding
 from notifications.providers import PermanentError, template_for
 from notifications.queue import enqueue
+from portal.core import fragments
 
 log = logging.getLogger(__name__)
 
@@ -409,3 +410,32 @@ def render_preview(notification, language=None):
         "subject": render_subject(notification, language),
         "line": " ".join(render(notification, "line.txt", language).split()),
     }
+
+
+def render_previews(notifications, language=None):
+    """`render_preview` of each notification, rendered once per content (portal.core.fragments):
+    a preview is a function of its kind's two templates, its context (the note as its recipient
+    may read it), the language, the time zone and the release only, so a key names one text
+    forever. The inbox and the dashboard show a page of them on every visit."""
+    notifications = list(notifications)
+    keys = [_preview_key(n, language) for n in notifications]
+    found = fragments.get_many(keys) if keys else {}
+    previews, missing = [], {}
+    for key, notification in zip(keys, notifications, strict=True):
+        preview = found.get(key)
+        if preview is None:
+            preview = missing[key] = render_preview(notification, language)
+        previews.append(preview)
+    if missing:
+        fragments.set_many(missing)
+    return previews
+
+
+def _preview_key(notification, language):
+    shown = {k: v for k, v in template_context(notification).items() if k != "recipient"}
+    sources = [_template(notification.kind, part).template.source for part in ("subject.txt", "line.txt")]
+    digest = hashlib.blake2b(
+        repr((notification.kind, sources, sorted(shown.items()))).encode(), digest_size=16
+    ).hexdigest()
+    language = language or language_of(notification.recipient)
+    return f"preview:{fragments.release()}:{language}:{timezone.get_current_timezone_name()}:{digest}"

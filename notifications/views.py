@@ -28,7 +28,7 @@ log_required = reviewer_required
 
 def _previews(page):
     language = translation.get_language()
-    return [(n, delivery.render_preview(n, language)) for n in page]
+    return list(zip(page, delivery.render_previews(page, language), strict=True))
 
 
 def _safe_next(request, fallback):

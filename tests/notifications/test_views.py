@@ -167,3 +167,29 @@ def test_it_lists_the_callers_notifications_in_the_api(client):
     assert "SO-B" in first["subject"] and first["unread"] is True and first["url"]
     assert client.logout() is None
     assert client.get("/api/v1/notifications/").status_code in (401, 403)
+
+
+def test_it_renders_each_preview_once_per_content_and_language(client, monkeypatch):
+    """The inbox's subjects and lines come from fragments keyed by what they show: a second visit
+    renders none, and another ticket or another language is rendered afresh, never served stale."""
+    from notifications import delivery
+
+    english, chinese = MerchantUserFactory(language="en"), MerchantUserFactory(language="zh-hans")
+    for user in (english, chinese):
+        NotificationFactory(recipient=user, context={"service_order_no": "SO-SEEN", "to_status": "closed"})
+    client.force_login(english)
+    assert "SO-SEEN" in client.get(reverse("notifications:inbox")).content.decode()
+
+    rendered = []
+    real = delivery.render_preview
+    monkeypatch.setattr(delivery, "render_preview", lambda n, lang=None: rendered.append(n.pk) or real(n, lang))
+    body = client.get(reverse("notifications:inbox")).content.decode()
+    assert "Fault ticket SO-SEEN" in body and rendered == []
+
+    fresh = NotificationFactory(recipient=english, context={"service_order_no": "SO-FRESH", "to_status": "closed"})
+    body = client.get(reverse("notifications:inbox")).content.decode()
+    assert "SO-FRESH" in body and "SO-SEEN" in body and rendered == [fresh.pk]
+
+    client.force_login(chinese)
+    body = client.get(reverse("notifications:inbox")).content.decode()
+    assert "故障工单 SO-SEEN" in body and len(rendered) == 2
