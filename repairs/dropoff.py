@@ -307,6 +307,10 @@ def day_bookings(branch_id, day: date | None = None):
             starts_at__lt=start + timedelta(days=1),
         )
         .select_related("ticket__terminal", "ticket__merchant")
+        # only what the engineer's card shows (a booking's ticket, merchant and terminal rows are
+        # ~70 columns to compile and build objects of; these are 8)
+        .only("starts_at", "status", "ticket__service_order_no", "ticket__status", "ticket__merchant__name",
+              "ticket__terminal__serial_number")
         .order_by("starts_at", "pk")
     )
 

@@ -147,6 +147,7 @@ def test_it_lists_the_branch_day_in_time_order_in_one_query(people, capacity, dj
     with django_assert_num_queries(1):
         day = dropoff.day_bookings(capacity.branch_id, tomorrow)
         assert [b.ticket.terminal.serial_number for b in day]
+        assert all(b.ticket.merchant.name and not b.is_missed and b.ticket.get_absolute_url() for b in day)
     assert [b.starts_at for b in day] == sorted(times)
 
 
