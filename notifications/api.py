@@ -13,6 +13,19 @@ from notifications.models import Notification, NotificationPreference
 from portal.core.api import ID_PATH, id_parameter, object_id
 
 
+class NotificationListSerializer(serializers.ListSerializer):
+    """A page of notifications: their previews read at once (delivery.render_previews, from the
+    fragments), not rendered one by one."""
+
+    def to_representation(self, data):
+        items = list(data.all() if hasattr(data, "all") else data)
+        previews = delivery.render_previews(items, translation.get_language())
+        self.child.context.setdefault("_previews", {}).update(
+            {n.pk: preview for n, preview in zip(items, previews, strict=True)}
+        )
+        return super().to_representation(items)
+
+
 class NotificationSerializer(serializers.ModelSerializer):
     subject = serializers.SerializerMethodField()
     text = serializers.SerializerMethodField()
@@ -21,6 +34,7 @@ class NotificationSerializer(serializers.ModelSerializer):
     class Meta:
         model = Notification
         fields = ["id", "kind", "subject", "text", "url", "created_at", "read_at", "unread"]
+        list_serializer_class = NotificationListSerializer
 
     def _preview(self, obj):
         cache = self.context.setdefault("_previews", {})

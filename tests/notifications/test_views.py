@@ -189,6 +189,9 @@ def test_it_renders_each_preview_once_per_content_and_language(client, monkeypat
     fresh = NotificationFactory(recipient=english, context={"service_order_no": "SO-FRESH", "to_status": "closed"})
     body = client.get(reverse("notifications:inbox")).content.decode()
     assert "SO-FRESH" in body and "SO-SEEN" in body and rendered == [fresh.pk]
+    subjects = [n["subject"] for n in client.get("/api/v1/notifications/").json()["results"]]
+    assert len(subjects) == 2 and "SO-FRESH" in subjects[0] and "SO-SEEN" in subjects[1]
+    assert rendered == [fresh.pk]  # the API's page reads the same fragments
 
     client.force_login(chinese)
     body = client.get(reverse("notifications:inbox")).content.decode()
