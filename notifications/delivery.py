@@ -419,16 +419,7 @@ def render_previews(notifications, language=None):
     forever. The inbox and the dashboard show a page of them on every visit."""
     notifications = list(notifications)
     keys = [_preview_key(n, language) for n in notifications]
-    found = fragments.get_many(keys) if keys else {}
-    previews, missing = [], {}
-    for key, notification in zip(keys, notifications, strict=True):
-        preview = found.get(key)
-        if preview is None:
-            preview = missing[key] = render_preview(notification, language)
-        previews.append(preview)
-    if missing:
-        fragments.set_many(missing)
-    return previews
+    return fragments.render_each(keys, notifications, lambda n: render_preview(n, language))
 
 
 def _preview_key(notification, language):

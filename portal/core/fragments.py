@@ -80,17 +80,23 @@ def render_rows(template_name, objects, key, context=None, *, name="obj"):
     for obj in objects:
         digest = hashlib.blake2b(repr((flags, key(obj))).encode(), digest_size=16).hexdigest()
         keys.append(prefix + digest)
+    html = render_each(keys, objects, lambda obj: template.render({**context, name: obj}))
+    return mark_safe("".join(html))  # noqa: S308 - rendered by our own auto-escaping templates
+
+
+def render_each(keys, objects, render):
+    """[what `render(obj)` gives] for each object, read from the fragments under its key (one that
+    names its content) and rendered only when missing; what was rendered is kept for next time."""
     found = get_many(keys) if keys else {}
-    html, missing = [], {}
-    for cache_key, obj in zip(keys, objects, strict=True):
-        row = found.get(cache_key)
-        if row is None:
-            row = template.render({**context, name: obj})
-            missing[cache_key] = row
-        html.append(row)
+    out, missing = [], {}
+    for key, obj in zip(keys, objects, strict=True):
+        fragment = found.get(key)
+        if fragment is None:
+            fragment = missing[key] = render(obj)
+        out.append(fragment)
     if missing:
         set_many(missing)
-    return mark_safe("".join(html))  # noqa: S308 - rendered by our own auto-escaping templates
+    return out
 
 
 CSRF_SENTINEL = "\x00csrf-token\x00"
