@@ -46,7 +46,7 @@ from terminals.models import validate_device_number
 S = FaultTicket.Status
 
 
-class TicketEventSerializer(serializers.ModelSerializer):
+class TicketEventSerializer(RowSerializerMixin, serializers.ModelSerializer):
     actor = serializers.SerializerMethodField()
 
     class Meta:
@@ -67,13 +67,13 @@ class BranchSerializer(serializers.Serializer):
     hours = serializers.CharField()
 
 
-class NetworkTestSerializer(serializers.ModelSerializer):
+class NetworkTestSerializer(RowSerializerMixin, serializers.ModelSerializer):
     class Meta:
         model = NetworkTest
         fields = ["passed", "details", "created_at"]
 
 
-class RepairRequestSerializer(serializers.ModelSerializer):
+class RepairRequestSerializer(RowSerializerMixin, serializers.ModelSerializer):
     class Meta:
         model = RepairRequest
         fields = ["form_number", "documents", "diagnosis", "work_done", "parts", "picked_up_at", "created_at"]
@@ -98,7 +98,7 @@ class TicketRowSerializer(RowSerializerMixin, TicketSerializer):
     """The list's rows (the API's busiest answer): TicketSerializer's fields, read by its plan."""
 
 
-class TicketDetailSerializer(TicketSerializer):
+class TicketDetailSerializer(RowSerializerMixin, TicketSerializer):
     tag_number = serializers.CharField(source="terminal.tag_number", read_only=True)
     events = serializers.SerializerMethodField()
     network_tests = serializers.SerializerMethodField()

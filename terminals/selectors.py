@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db.models import Count, Q, Sum
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from terminals.models import (
@@ -47,12 +48,14 @@ def care_status(terminal, today=None):
 def care_reminders(user, limit=20):
     """The user's terminals in service with their last cleaning and paper-roll change, and what is
     due (the merchant's dashboard): one query."""
+    today = timezone.localdate()
     terminals = list(
-        Terminal.objects.visible_to(user).in_service().with_care_dates().order_by("serial_number")[:limit]
+        Terminal.objects.visible_to(user).in_service().with_care_dates()
+        .only("serial_number").order_by("serial_number")[:limit]  # what the card shows
     )
     for t in terminals:
-        t.cleaning_due = care_due(MaintenanceRecord.Kind.CLEANING, t.last_cleaning_at)
-        t.paper_roll_due = care_due(MaintenanceRecord.Kind.PAPER_ROLL, t.last_paper_roll_at)
+        t.cleaning_due = care_due(MaintenanceRecord.Kind.CLEANING, t.last_cleaning_at, today)
+        t.paper_roll_due = care_due(MaintenanceRecord.Kind.PAPER_ROLL, t.last_paper_roll_at, today)
     return terminals
 
 
@@ -228,8 +231,6 @@ def terminal_health(terminal, days=7, now=None):
     """Last seen, latest versions, an hourly online/offline/error timeline and the error codes of
     the last `days` days, explained from the code table (four queries at any number of reports)."""
     from datetime import timedelta
-
-    from django.utils import timezone
 
     from terminals.models import ErrorCode, HealthReport
 

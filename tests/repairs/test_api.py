@@ -220,12 +220,38 @@ def test_the_list_rows_are_what_drfs_own_serializer_gives_for_every_kind_of_tick
     assert shown[kinds[-1].service_order_no]["sla_due_at"].endswith("+08:00")  # Asia/Shanghai, as DRF writes it
 
 
-def test_a_row_serializer_refuses_fields_that_need_the_request():
+@pytest.mark.parametrize("who", ["merchant", "agent", "engineer"])
+def test_a_tickets_answer_is_what_drfs_own_field_walk_gives(people, ticket_at, who, monkeypatch):
+    """A ticket's answer (detail, create, transition) and its events, network tests and repair
+    request are read by plans (RowSerializerMixin), method fields included: the same JSON as DRF's
+    own walk of the fields, for each role (the pickup code only for the ticket's merchant)."""
+    from rest_framework import serializers
+
     from portal.core.api import RowSerializerMixin
-    from repairs.api import TicketDetailSerializer
 
-    class Rows(RowSerializerMixin, TicketDetailSerializer):
-        pass
+    ticket = ticket_at(S.READY_FOR_PICKUP)
+    client = api(people[who])
+    planned = client.get(url(ticket)).json()
+    assert planned["events"] and planned["network_tests"] and planned["repair_request"]["form_number"]
+    assert all(event["actor"] for event in planned["events"])
+    assert (planned["pickup_code"] is not None) == (who == "merchant")
+    monkeypatch.setattr(RowSerializerMixin, "to_representation",
+                        lambda self, instance: serializers.Serializer.to_representation(self, instance))
+    assert client.get(url(ticket)).json() == planned
 
-    with pytest.raises(TypeError, match="SerializerMethodField"):
+
+def test_a_row_serializer_refuses_hyperlinks_which_need_the_request():
+    from rest_framework import serializers
+
+    from portal.core.api import RowSerializerMixin
+
+    class Rows(RowSerializerMixin, serializers.ModelSerializer):
+        terminal_url = serializers.HyperlinkedRelatedField(source="terminal", view_name="terminals:detail",
+                                                           read_only=True)
+
+        class Meta:
+            model = FaultTicket
+            fields = ["service_order_no", "terminal_url"]
+
+    with pytest.raises(TypeError, match="HyperlinkedRelatedField"):
         Rows.row_plan()
