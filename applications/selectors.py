@@ -13,6 +13,7 @@ from applications.models import (
     MonthlyVolume,
 )
 from applications.workflow import current_documents, deposit_progress, with_counted_volume
+from portal.core.querysets import built_once
 from repairs.models import FaultTicket
 from terminals.models import Terminal
 
@@ -96,14 +97,19 @@ def deposit_progress_of(application):
 def merchant_in_progress(user, limit=5):
     """A merchant's applications still in progress, and activated ones whose deposit is still
     counting toward its refund, each with that progress: one query whatever the data."""
+    rows = _in_progress().visible_to(user)[:limit]
+    return [{"application": a, "deposit": deposit_progress_of(a)} for a in rows]
+
+
+@built_once
+def _in_progress():
     S = Application.Status
-    rows = (
-        with_deposit_totals(Application.objects.visible_to(user).select_related("channel"))
+    return (
+        with_deposit_totals(Application.objects.select_related("channel"))
         .exclude(status__in=(S.REJECTED, S.WITHDRAWN))
         .filter(~Q(status=S.ACTIVATED) | Q(deposit__refunded=False))
-        .order_by("-created_at", "-pk")[:limit]
+        .order_by("-created_at", "-pk")
     )
-    return [{"application": a, "deposit": deposit_progress_of(a)} for a in rows]
 
 
 def in_stock_terminals(application):

@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 from django.db.models import OuterRef, Subquery
 from django.urls import reverse
 
+from portal.core.querysets import built_once
 from repairs.stages import ticket_steps
 
 
@@ -50,30 +51,35 @@ def normalise_tag(value):
     return "".join((value or "").split())[:40]
 
 
+@built_once
+def _public_tickets():
+    """What the public page shows of a ticket, and its booked drop-off in the same query (a ticket
+    has at most one booked)."""
+    from repairs.models import DropoffBooking, FaultTicket
+
+    booked = DropoffBooking.objects.filter(ticket=OuterRef("pk"), status=DropoffBooking.Status.BOOKED)
+    return (
+        FaultTicket.objects.select_related("branch", "terminal")
+        .only(
+            "pk", "service_order_no", "status", "created_at", "status_changed_at", "closed_at",
+            "terminal__tag_number", "branch__name", "branch__address", "branch__hours",
+        )
+        .annotate(dropoff_at=Subquery(booked.order_by("starts_at", "pk").values("starts_at")[:1]))
+    )
+
+
 def find_public_ticket(service_order_no, tag_number):
     """The public view of the ticket, or None when the number is unknown OR the tag does not match.
 
     Both failures run the same single query and return the same None, so the answer never tells
     whether a service-order number exists.
     """
-    from repairs.models import DropoffBooking, FaultTicket, TicketEvent
+    from repairs.models import FaultTicket, TicketEvent
 
     number, tag = normalise_order_no(service_order_no), normalise_tag(tag_number)
     if not number or not tag:
         return None
-    booked = DropoffBooking.objects.filter(ticket=OuterRef("pk"), status=DropoffBooking.Status.BOOKED)
-    ticket = (
-        FaultTicket.objects.filter(service_order_no=number)
-        .select_related("branch")
-        .only(
-            "pk", "service_order_no", "status", "created_at", "status_changed_at", "closed_at",
-            "terminal__tag_number", "branch__name", "branch__address", "branch__hours",
-        )
-        .select_related("terminal")
-        # The booked drop-off in the same query (a ticket has at most one booked).
-        .annotate(dropoff_at=Subquery(booked.order_by("starts_at", "pk").values("starts_at")[:1]))
-        .first()
-    )
+    ticket = _public_tickets().filter(service_order_no=number).first()
     if ticket is None or ticket.terminal.tag_number.casefold() != tag.casefold():
         return None
     labels = dict(FaultTicket.Status.choices)

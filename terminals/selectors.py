@@ -7,6 +7,7 @@ from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from portal.core.querysets import built_once
 from terminals.models import (
     Deregistration,
     ImportJob,
@@ -49,14 +50,16 @@ def care_reminders(user, limit=20):
     """The user's terminals in service with their last cleaning and paper-roll change, and what is
     due (the merchant's dashboard): one query."""
     today = timezone.localdate()
-    terminals = list(
-        Terminal.objects.visible_to(user).in_service().with_care_dates()
-        .only("serial_number").order_by("serial_number")[:limit]  # what the card shows
-    )
+    terminals = list(_in_service_with_care_dates().visible_to(user)[:limit])
     for t in terminals:
         t.cleaning_due = care_due(MaintenanceRecord.Kind.CLEANING, t.last_cleaning_at, today)
         t.paper_roll_due = care_due(MaintenanceRecord.Kind.PAPER_ROLL, t.last_paper_roll_at, today)
     return terminals
+
+
+@built_once
+def _in_service_with_care_dates():
+    return Terminal.objects.in_service().with_care_dates().only("serial_number").order_by("serial_number")
 
 
 def deregistrations_for(user, terminal):
