@@ -87,3 +87,31 @@ def test_its_empty_page_costs_the_same_queries_for_a_second_visitor():
     # nothing per menu item or per cached block: the same for a visitor whose layout was cached
     assert len(warm.captured_queries) == len(other_warm.captured_queries)
     assert caches["layout"]._cache  # the blocks were kept
+
+
+def test_it_shows_each_person_their_own_unread_count_in_a_bell_rendered_once_per_count():
+    """The bell is kept per language and count: the same count gives the same bell, whoever asks;
+    a new notification or a read one changes the count shown on the next page."""
+    from notifications.services import mark_all_read
+    from tests.notifications.factories import NotificationFactory
+
+    def bell(html):
+        return re.search(r'<span id="notification-badge"[^>]*>.*?</span></span>', html, re.S).group(0)
+
+    first, second = MerchantUserFactory(), MerchantUserFactory()
+    NotificationFactory.create_batch(2, recipient=first)
+    _, one = _page(first)
+    _, two = _page(second)
+    assert "d-none" not in bell(one) and '<span aria-hidden="true">2</span>' in bell(one)
+    assert "2 unread notifications" in bell(one)
+    assert "d-none" in bell(two) and '<span aria-hidden="true">0</span>' in bell(two)
+    NotificationFactory.create_batch(2, recipient=second)
+    _, two = _page(second)
+    assert bell(two) == bell(one)
+    second.language = "zh-hans"  # the profile's language is the page's
+    second.save(update_fields=["language"])
+    _, zh = _page(second, language="zh-hans")
+    assert '<span aria-hidden="true">2</span>' in bell(zh) and bell(zh) != bell(one)
+    mark_all_read(second)
+    _, two = _page(second)
+    assert '<span aria-hidden="true">0</span>' in bell(two)
