@@ -19,6 +19,7 @@ from applications import selectors, workflow
 from applications.models import Application, ApplicationDocument, ApplicationEvent, MonthlyVolume
 from portal.accounts.models import Channel
 from portal.core.api import ID_PATH, ErrorSerializer, id_parameter, object_id, step_serializer
+from portal.core.filters import FilterSet
 from portal.core.numbering import number_pattern
 from portal.core.uploads import DOCUMENT_TYPES, check_upload
 from portal.core.workflow import WorkflowError
@@ -152,7 +153,7 @@ class MonthlyVolumeSerializer(serializers.ModelSerializer):
         read_only_fields = ["updated_at"]
 
 
-class ApplicationFilter(django_filters.FilterSet):
+class ApplicationFilter(FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=Application.Status.choices)
     kind = django_filters.ChoiceFilter(choices=Application.Kind.choices)
     channel = django_filters.CharFilter(field_name="channel__code", lookup_expr="iexact")

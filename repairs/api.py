@@ -25,6 +25,7 @@ from portal.core.api import (
     object_id,
     step_serializer,
 )
+from portal.core.filters import FilterSet
 from portal.core.numbering import number_pattern
 from portal.core.pagination import KeysetPagination
 from portal.core.uploads import check_upload
@@ -179,7 +180,7 @@ class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):
         return super().filter(qs, value)
 
 
-class TicketFilter(django_filters.FilterSet):
+class TicketFilter(FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=S.choices)
     fault_type = django_filters.ChoiceFilter(choices=FaultTicket.FaultType.choices)
     priority = django_filters.ChoiceFilter(choices=FaultTicket.Priority.choices)

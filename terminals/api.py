@@ -27,13 +27,14 @@ from rest_framework.views import APIView
 
 from portal.accounts.models import Branch
 from portal.core.api import ID_PATH, ErrorSerializer, id_filter, id_parameter, object_id
+from portal.core.filters import FilterSet
 from portal.core.workflow import WorkflowError
 from terminals import selectors, services, telemetry
 from terminals.forms import ActivateForm, ImportForm, IssueForm
 from terminals.models import Deregistration, ImportJob, MaintenanceRecord, Terminal
 
 
-class TerminalAPIFilter(django_filters.FilterSet):
+class TerminalAPIFilter(FilterSet):
     status = django_filters.ChoiceFilter(choices=Terminal.Status.choices, help_text=_("Terminal status."))
     merchant = id_filter("merchant_id", _("Merchant id."))
 

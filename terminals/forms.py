@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portal.accounts.models import Branch, Channel, Merchant
+from portal.core.filters import FilterSet
 from portal.core.forms import DateInput
 from terminals.imports import check_import_file
 from terminals.models import Deregistration, MaintenanceRecord, Terminal, validate_mid, validate_tid
@@ -23,7 +24,7 @@ def _model_choices():
     return [(m, m) for m in Terminal.objects.order_by("model").values_list("model", flat=True).distinct()]
 
 
-class TerminalFilter(django_filters.FilterSet):
+class TerminalFilter(FilterSet):
     """Search and filters of the staff terminal list (and its CSV export)."""
 
     q = django_filters.CharFilter(
