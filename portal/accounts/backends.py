@@ -18,18 +18,16 @@ from django.core.cache import cache
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 
-from portal.core.cache import forget, keep
+from portal.core.cache import forget, keep, shape_of
 
 USER_CACHE_SECONDS = 300
 
 
 @lru_cache(maxsize=1)
 def _shape():
-    """The model's columns: a release that changes them reads none of the previous one's entries."""
+    """The user's columns and those of the rows it comes with (merchant, branch)."""
     user = get_user_model()
-    fields = [user, *(f.related_model for f in user._meta.concrete_fields if f.is_relation)]
-    names = ",".join(f"{m._meta.label}.{f.attname}" for m in fields for f in m._meta.concrete_fields)
-    return hashlib.blake2s(names.encode(), digest_size=4).hexdigest()
+    return shape_of(user, *(f.related_model for f in user._meta.concrete_fields if f.is_relation))
 
 
 def user_cache_key(user_id):

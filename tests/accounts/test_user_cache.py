@@ -6,6 +6,7 @@ real request."""
 import pytest
 from django.core.cache import cache
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -126,3 +127,58 @@ def _refused(client, key):
     # DRF answers 403 (not 401) because the session comes first among the authentication classes.
     response = _api(client, key)[0]
     assert response.status_code == 403 and response.json()["code"] == "authentication_failed"
+
+
+def _home(client):
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get("/")
+    assert response.status_code == 200
+    tables = " ".join(q["sql"] for q in ctx.captured_queries)
+    return response.content.decode(), tables
+
+
+def test_a_merchants_users_come_from_the_cache_and_a_change_shows_at_once(client):
+    """The home page's users card: read once, then from the cache; a new, renamed, deleted or
+    moved user shows (or leaves) at the next request, whichever merchant's page it is."""
+    owner = MerchantUserFactory(first_name="Ada", last_name="Owner", is_merchant_owner=True)
+    other = MerchantUserFactory(first_name="Grace", last_name="Other")
+    client.force_login(owner)
+    page, sql = _home(client)
+    assert "Ada Owner" in page and '"accounts_user"."merchant_id" =' in sql
+    page, sql = _home(client)
+    assert "Ada Owner" in page and '"accounts_user"."merchant_id" =' not in sql  # from the cache
+
+    clerk = MerchantUserFactory(merchant=owner.merchant, first_name="Cleo", last_name="Clerk")
+    assert "Cleo Clerk" in _home(client)[0]
+    clerk.last_name = "Renamed"
+    clerk.save()
+    assert "Cleo Renamed" in _home(client)[0]
+
+    other_client = Client()
+    other_client.force_login(other)
+    assert "Cleo Renamed" not in _home(other_client)[0]
+    clerk.merchant = other.merchant  # moved: it leaves the first merchant's card at once
+    clerk.save()
+    assert "Cleo Renamed" not in _home(client)[0]
+    assert "Cleo Renamed" in _home(other_client)[0]
+    clerk.delete()
+    assert "Cleo Renamed" not in _home(other_client)[0]
+
+
+def test_a_merchants_documents_come_from_the_cache_and_an_upload_shows_at_once(client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    owner = MerchantUserFactory(is_merchant_owner=True)
+    client.force_login(owner)
+    page, sql = _home(client)
+    assert "accounts_merchantdocument" in sql and "on file since" not in page
+    page, sql = _home(client)
+    assert "accounts_merchantdocument" not in sql  # from the cache
+    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    response = client.post(reverse("accounts:document_upload", args=[owner.merchant.pk]),
+                           {"kind": "business_licence", "file": SimpleUploadedFile("licence.pdf", pdf)})
+    assert response.status_code == 302
+    page, _sql = _home(client)
+    assert page.count("on file since") == 1
+    owner.merchant.documents.get().delete()
+    assert "on file since" not in _home(client)[0]
