@@ -137,7 +137,7 @@ def ticket_page(user, service_order_no):
     return _tickets_with_page_flags().visible_to(user).filter(service_order_no=service_order_no)
 
 
-def _person(field):
+def _name_columns(field):
     """The columns of a user that their name (`display_name`) is made of, through `field`."""
     return (field, *(f"{field}__{name}" for name in ("first_name", "last_name", "username")))
 
@@ -146,11 +146,11 @@ def timeline(ticket, user):
     """The ticket's events, comments and attachments merged oldest first; internal ones only for staff."""
     # Only what an entry shows (templates/repairs/_timeline_item.html): a person is their name.
     events = TicketEvent.objects.filter(ticket=ticket).select_related("actor").only(
-        "from_status", "to_status", "note", "is_public", "created_at", *_person("actor"))
+        "from_status", "to_status", "note", "is_public", "created_at", *_name_columns("actor"))
     comments = TicketComment.objects.filter(ticket=ticket).select_related("author").only(
-        "body", "is_public", "created_at", *_person("author"))
+        "body", "is_public", "created_at", *_name_columns("author"))
     files = TicketAttachment.objects.filter(ticket=ticket).select_related("uploaded_by").only(
-        "original_name", "size", "is_public", "created_at", *_person("uploaded_by"))
+        "original_name", "size", "is_public", "created_at", *_name_columns("uploaded_by"))
     if not user.is_staff_role:
         events, comments, files = (x.filter(is_public=True) for x in (events, comments, files))
     if not ticket.may_have("comments"):
