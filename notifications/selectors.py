@@ -1,9 +1,8 @@
 """Reads of the notifications area shared by the pages and the API."""
 
-from django.core.cache import cache
 
 from notifications.models import Notification
-from portal.core.cache import forget, keep
+from portal.core.cache import forget, read_through
 
 # The unread badge is on every signed-in page: its count is kept in the shared cache per user, and
 # forgotten by every write of an inbox row (notifications.services, and a saved or deleted row, see
@@ -26,12 +25,7 @@ def unread_count(user):
     index notif_unread)."""
     if not user.is_authenticated:
         return 0
-    key = _unread_key(user.pk)
-    count = cache.get(key)
-    if count is None:
-        count = Notification.objects.unread(user).count()
-        keep({key: count}, UNREAD_CACHE_SECONDS)
-    return count
+    return read_through(_unread_key(user.pk), Notification.objects.unread(user).count, UNREAD_CACHE_SECONDS)
 
 
 def forget_unread(user_ids, *, on_commit=True):

@@ -1,10 +1,9 @@
 """Reads shared by the account pages and the API."""
 
-from django.core.cache import cache
 from django.db.models import Prefetch
 
 from portal.accounts.models import Branch, Merchant, MerchantDocument, User
-from portal.core.cache import forget, keep, shape_of
+from portal.core.cache import forget, read_through, shape_of
 
 # A merchant's users and documents are on its home page (and the report and ticket pages show
 # the documents) but change seldom: they are kept in the shared cache per merchant and forgotten
@@ -21,19 +20,12 @@ def merchant_documents_key(merchant_id):
     return f"accounts:merchant-documents:{shape_of(MerchantDocument)}:{merchant_id}"
 
 
-def _cached(key, read):
-    rows = cache.get(key)
-    if rows is None:
-        rows = list(read())
-        keep({key: rows}, MERCHANT_CACHE_SECONDS)
-    return rows
-
-
 def document_checklist(merchant):
     """The three call documents with the latest file on record for each (or None)."""
-    documents = _cached(
+    documents = read_through(
         merchant_documents_key(merchant.pk),
-        lambda: MerchantDocument.objects.filter(merchant=merchant).order_by("kind", "-uploaded_at"),
+        lambda: list(MerchantDocument.objects.filter(merchant=merchant).order_by("kind", "-uploaded_at")),
+        MERCHANT_CACHE_SECONDS,
     )
     latest = {}
     for doc in documents:
@@ -46,9 +38,10 @@ def document_checklist(merchant):
 
 def merchant_users(merchant):
     """The merchant's users, the owner first."""
-    return _cached(
+    return read_through(
         merchant_users_key(merchant.pk),
-        lambda: User.objects.filter(merchant=merchant).order_by("-is_merchant_owner", "username"),
+        lambda: list(User.objects.filter(merchant=merchant).order_by("-is_merchant_owner", "username")),
+        MERCHANT_CACHE_SECONDS,
     )
 
 
@@ -71,7 +64,7 @@ def merchant_with_people(user, pk):
 
 def _user_saving(sender, instance, update_fields=None, **kwargs):
     """A user moved to another merchant: forget the list of the merchant they leave."""
-    if instance._state.adding or (update_fields is not None and "merchant" not in update_fields):
+    if instance._state.adding or (update_fields is not None and not {"merchant", "merchant_id"} & set(update_fields)):
         return
     before = User.objects.filter(pk=instance.pk).values_list("merchant_id", flat=True).first()
     if before is not None and before != instance.merchant_id:

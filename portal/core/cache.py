@@ -49,6 +49,15 @@ def keep(entries, seconds):
         cache.set_many(entries, seconds)
 
 
+def read_through(key, read, seconds):
+    """The cached value of `key`, else `read()`, kept (see `keep`) for the next request."""
+    value = cache.get(key)
+    if value is None:
+        value = read()
+        keep({key: value}, seconds)
+    return value
+
+
 def forget(keys, *, on_commit=True):
     """Drop cached copies of rows being written: now, and (unless the caller does it in its own
     callback) again when the transaction commits, so that a request that read the old rows in the

@@ -161,8 +161,12 @@ def test_a_merchants_users_come_from_the_cache_and_a_change_shows_at_once(client
     clerk.save()
     assert "Cleo Renamed" not in _home(client)[0]
     assert "Cleo Renamed" in _home(other_client)[0]
-    clerk.delete()
+    clerk.merchant = owner.merchant  # moved back, saving only that column (by its attname)
+    clerk.save(update_fields=["merchant_id"])
     assert "Cleo Renamed" not in _home(other_client)[0]
+    assert "Cleo Renamed" in _home(client)[0]
+    clerk.delete()
+    assert "Cleo Renamed" not in _home(client)[0]
 
 
 def test_a_merchants_documents_come_from_the_cache_and_an_upload_shows_at_once(client):
