@@ -43,7 +43,7 @@ def terminals_by_status(user):
 def latest_notifications(user):
     """The user's latest in-app notifications, each with its subject in the user's language."""
     language = getattr(user, "language", None)
-    latest = list(notifications.inbox(user)[:LIST_SIZE])
+    latest = notifications.latest(user, LIST_SIZE)
     return [(n, preview["subject"]) for n, preview in zip(latest, delivery.render_previews(latest, language),
                                                            strict=True)]
 

@@ -3,6 +3,7 @@
 
 from notifications.models import Notification
 from portal.core.cache import forget, read_through
+from portal.core.querysets import built_once
 
 # The unread badge is on every signed-in page: its count is kept in the shared cache per user, and
 # forgotten by every write of an inbox row (notifications.services, and a saved or deleted row, see
@@ -16,6 +17,26 @@ def inbox(user):
     return Notification.objects.inbox(user).select_related("recipient").order_by("-created_at", "-pk")
 
 
+def latest(user, limit):
+    """The user's newest in-app notifications for a short list (the dashboard's card): each with
+    what its preview and its line show, and the user as its recipient (an inbox holds only theirs)."""
+    rows = list(_latest_as_shown().filter(recipient=user)[:limit])
+    for notification in rows:
+        notification.recipient = user
+    return rows
+
+
+@built_once
+def _latest_as_shown():
+    # a preview reads the kind, the context and the link (notifications.delivery.render_preview),
+    # the card the time and whether it was read
+    return (
+        Notification.objects.filter(channel=Notification.Channel.IN_APP)
+        .only("kind", "context", "url", "recipient", "channel", "created_at", "read_at")
+        .order_by("-created_at", "-pk")
+    )
+
+
 def _unread_key(user_id):
     return f"notifications:unread:{user_id}"
 
@@ -25,7 +46,8 @@ def unread_count(user):
     index notif_unread)."""
     if not user.is_authenticated:
         return 0
-    return read_through(_unread_key(user.pk), Notification.objects.unread(user).count, UNREAD_CACHE_SECONDS)
+    # (a lambda: the query is built only when the cache has no count, not on every page)
+    return read_through(_unread_key(user.pk), lambda: Notification.objects.unread(user).count(), UNREAD_CACHE_SECONDS)
 
 
 def forget_unread(user_ids, *, on_commit=True):

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from notifications.services import notify
 from portal.accounts.models import Role, User
+from portal.core.querysets import built_once
 from portal.core.workflow import WorkflowError
 from repairs.models import FaultTicket, Loan
 from terminals import loaners as pool
@@ -194,21 +195,32 @@ class LoanerNotice:
 
 def notice(loan):
     """'on loan: <serial> — return it at pickup' (or when, for a replacement)."""
-    if loan.ticket.status in REPLACEMENT_STATUSES:
+    return _notice(loan.serial_number, loan.ticket.service_order_no, loan.ticket.status)
+
+
+def _notice(serial_number, service_order_no, ticket_status):
+    if ticket_status in REPLACEMENT_STATUSES:
         text = _("On loan: %(serial)s — keep it until your replacement terminal is activated, then return it.")
-    elif loan.ticket.status in FaultTicket.FINAL_STATUSES:
+    elif ticket_status in FaultTicket.FINAL_STATUSES:
         text = _("On loan: %(serial)s — please return it to the branch now.")
     else:
         text = _("On loan: %(serial)s — return it at pickup.")
-    return LoanerNotice(loan.serial_number, loan.ticket.service_order_no, text % {"serial": loan.serial_number})
+    return LoanerNotice(serial_number, service_order_no, text % {"serial": serial_number})
 
 
 def merchant_notices(user):
-    """The loaners the user's merchant has now, as notices (dashboard and terminal list): one query."""
+    """The loaners the user's merchant has now, as notices (dashboard and terminal list): one query
+    of the three columns a notice is made of."""
     if not user.is_authenticated or not user.merchant_id:
         return []
-    loans = Loan.objects.out().filter(merchant_id=user.merchant_id).select_related("ticket").order_by("lent_at")
-    return [notice(loan) for loan in loans]
+    return [_notice(*row) for row in _out_notice_columns().filter(merchant_id=user.merchant_id)]
+
+
+@built_once
+def _out_notice_columns():
+    return Loan.objects.out().order_by("lent_at", "pk").values_list(
+        "serial_number", "ticket__service_order_no", "ticket__status"
+    )
 
 
 def ticket_loans(ticket, user):

@@ -65,6 +65,31 @@ def test_it_shows_only_the_merchants_own_data(merchant_client, merchant_user):
     assert "SN-OTHER-1" not in body
 
 
+def test_its_latest_notifications_are_the_users_newest_five_in_app_ones(merchant_client, merchant_user):
+    from insights.dashboards import latest_notifications
+
+    def note(i, recipient, channel="in_app", read=False):
+        n = Notification.objects.create(kind="ticket.status", event_key=f"latest-{i}-{channel}-{recipient.pk}",
+                                        recipient=recipient, channel=channel, status="sent",
+                                        read_at=timezone.now() if read else None,
+                                        context={"service_order_no": f"SO-LATEST-{i}", "to_status": "at_branch"})
+        Notification.objects.filter(pk=n.pk).update(created_at=timezone.now() - timedelta(minutes=10 - i))
+
+    for i in range(7):
+        note(i, merchant_user, read=i == 6)
+    note(9, merchant_user, channel="email")  # sent by e-mail: not in the inbox
+    note(9, MerchantUserFactory())  # someone else's
+    with CaptureQueriesContext(connection) as queries:
+        latest = latest_notifications(merchant_user)
+        assert all(n.recipient == merchant_user for n, _subject in latest)  # no query for the recipient
+    assert len(queries) == 1
+    assert [n.context["service_order_no"] for n, _subject in latest] == [f"SO-LATEST-{i}" for i in (6, 5, 4, 3, 2)]
+    assert all("SO-LATEST" in subject for _n, subject in latest)
+    panel = merchant_client.get(HOME).content.decode().split('data-testid="latest-notifications"')[1].split("</ul>")[0]
+    assert "SO-LATEST-9" not in panel and "SO-LATEST-1" not in panel
+    assert panel.count("fw-semibold") == 4  # the newest was read, the other four are not
+
+
 def _applications(merchant_user, size, *, deposit):
     """`size` applications in review, and as many activated on a deposit plan with a quarter of the
     volume target reached (or, with deposit=False, on a one-off purchase: no longer shown)."""
