@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 from django.db.models import OuterRef, Subquery
 from django.urls import reverse
 
-from portal.core.querysets import built_once
+from portal.core.querysets import compiled_once
 from repairs.stages import ticket_steps
 
 
@@ -51,20 +51,32 @@ def normalise_tag(value):
     return "".join((value or "").split())[:40]
 
 
-@built_once
-def _public_tickets():
+@compiled_once(str)
+def _public_tickets(number):
     """What the public page shows of a ticket, and its booked drop-off in the same query (a ticket
     has at most one booked)."""
     from repairs.models import DropoffBooking, FaultTicket
 
     booked = DropoffBooking.objects.filter(ticket=OuterRef("pk"), status=DropoffBooking.Status.BOOKED)
     return (
-        FaultTicket.objects.select_related("branch", "terminal")
-        .only(
-            "pk", "service_order_no", "status", "created_at", "status_changed_at", "closed_at",
-            "terminal__tag_number", "branch__name", "branch__address", "branch__hours",
-        )
+        FaultTicket.objects.filter(service_order_no=number)
         .annotate(dropoff_at=Subquery(booked.order_by("starts_at", "pk").values("starts_at")[:1]))
+        .values(
+            "pk", "status", "created_at", "status_changed_at", "closed_at", "terminal__tag_number",
+            "branch_id", "branch__name", "branch__address", "branch__hours", "dropoff_at",
+        )
+        .order_by()[:1]
+    )
+
+
+@compiled_once(int)
+def _public_events(ticket_id):
+    from repairs.models import TicketEvent
+
+    return (
+        TicketEvent.objects.filter(ticket_id=ticket_id, is_public=True)
+        .order_by("created_at", "pk")
+        .values("from_status", "to_status", "created_at")
     )
 
 
@@ -72,37 +84,36 @@ def find_public_ticket(service_order_no, tag_number):
     """The public view of the ticket, or None when the number is unknown OR the tag does not match.
 
     Both failures run the same single query and return the same None, so the answer never tells
-    whether a service-order number exists.
+    whether a service-order number exists. (Both queries are compiled once per worker: see
+    portal.core.querysets.compiled_once.)
     """
-    from repairs.models import FaultTicket, TicketEvent
+    from repairs.models import FaultTicket
 
     number, tag = normalise_order_no(service_order_no), normalise_tag(tag_number)
     if not number or not tag:
         return None
-    ticket = _public_tickets().filter(service_order_no=number).first()
-    if ticket is None or ticket.terminal.tag_number.casefold() != tag.casefold():
+    found = _public_tickets(number)
+    if not found or found[0]["terminal__tag_number"].casefold() != tag.casefold():
         return None
+    ticket = found[0]
     labels = dict(FaultTicket.Status.choices)
-    rows = list(
-        TicketEvent.objects.filter(ticket_id=ticket.pk, is_public=True)
-        .order_by("created_at", "pk")
-        .values_list("from_status", "to_status", "created_at")
-    )
-    events = [PublicEvent(status=to, label=str(labels.get(to, to)), at=at) for _frm, to, at in rows]
-    previous = next((frm for frm, to, _at in reversed(rows) if to == "closed"), None)
+    rows = _public_events(ticket["pk"])
+    events = [PublicEvent(status=e["to_status"], label=str(labels.get(e["to_status"], e["to_status"])), at=e["created_at"])
+              for e in rows]
+    previous = next((e["from_status"] for e in reversed(rows) if e["to_status"] == "closed"), None)
     branch = None
-    if ticket.branch_id:
-        branch = PublicBranch(ticket.branch.name, ticket.branch.address, ticket.branch.hours)
+    if ticket["branch_id"]:
+        branch = PublicBranch(ticket["branch__name"], ticket["branch__address"], ticket["branch__hours"])
     return PublicTicket(
-        dropoff_at=ticket.dropoff_at,
-        service_order_no=ticket.service_order_no,
-        status=ticket.status,
-        status_label=str(labels.get(ticket.status, ticket.status)),
-        reported_at=ticket.created_at,
-        updated_at=ticket.status_changed_at,
-        closed_at=ticket.closed_at,
+        dropoff_at=ticket["dropoff_at"],
+        service_order_no=number,
+        status=ticket["status"],
+        status_label=str(labels.get(ticket["status"], ticket["status"])),
+        reported_at=ticket["created_at"],
+        updated_at=ticket["status_changed_at"],
+        closed_at=ticket["closed_at"],
         branch=branch,
-        steps=ticket_steps(ticket.status, previous),
+        steps=ticket_steps(ticket["status"], previous),
         events=events,
     )
 
