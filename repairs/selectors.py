@@ -91,26 +91,31 @@ def rows(qs):
 
 
 def queue_counts(user, now=None):
-    """Counts for the dashboards, in one query."""
+    """Counts for the queues' tabs and the dashboards, in one query: the user's open tickets
+    counted by status (with how many are overdue and, for an agent, theirs), summed here. (One
+    aggregate of a COUNT FILTER per tab cost 3 ms of CPU to build and compile for 0.3 ms of running;
+    counting by status costs half.)"""
     now = now or timezone.now()
-    overdue = Q(status__in=FaultTicket.SLA_STATUSES, sla_due_at__lt=now)
-    open_ = ~Q(status__in=FaultTicket.FINAL_STATUSES)
     # Every count is of open tickets: say so, and the partial index of open tickets serves it
     # (a few thousand rows) instead of a scan of every ticket ever (55 ms at 200,000).
-    qs = FaultTicket.objects.visible_to(user).open()
+    mine = {} if user.is_engineer else {"mine": Count("pk", filter=Q(agent=user))}
+    groups = (
+        FaultTicket.objects.visible_to(user).open().order_by().values_list("status")
+        .annotate(n=Count("pk"), overdue=Count("pk", filter=Q(sla_due_at__lt=now)), **mine)
+    )
+    by_status = {status: counts for status, *counts in groups}
+    overdue = sum(counts[1] for status, counts in by_status.items() if status in FaultTicket.SLA_STATUSES)
     if user.is_engineer:
-        counts = qs.aggregate(
-            overdue=Count("pk", filter=overdue),
-            **{stage: Count("pk", filter=Q(status=stage)) for stage in FaultTicket.BRANCH_STATUSES},
-        )
+        counts = {"overdue": overdue}
+        counts.update((stage, by_status.get(stage, (0,))[0]) for stage in FaultTicket.BRANCH_STATUSES)
         counts["stages"] = [(stage, S(stage).label, counts[stage]) for stage in FaultTicket.BRANCH_STATUSES]
         return counts
-    return qs.aggregate(
-        new=Count("pk", filter=Q(status=S.REPORTED)),
-        mine=Count("pk", filter=open_ & Q(agent=user)),
-        overdue=Count("pk", filter=overdue),
-        open=Count("pk", filter=open_),
-    )
+    return {
+        "new": by_status.get(S.REPORTED, (0,))[0],
+        "mine": sum(counts[2] for counts in by_status.values()),
+        "overdue": overdue,
+        "open": sum(counts[0] for counts in by_status.values()),
+    }
 
 
 @built_once

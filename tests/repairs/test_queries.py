@@ -116,3 +116,36 @@ def test_a_queue_counts_its_tickets_without_the_joins_of_its_columns(client, peo
     counts = [q["sql"] for q in ctx.captured_queries if q["sql"].startswith(count)]
     assert len(counts) == 1
     assert "JOIN" not in counts[0]
+
+
+def test_the_queue_tabs_count_each_open_ticket_where_it_is(people, merchant_user):
+    """The tabs' counts (new, mine, overdue, open; an engineer's stages and overdue) are those of
+    the tickets themselves, in one query, and closed tickets count nowhere."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from repairs import selectors
+
+    agent, engineer = people["agent"], people["engineer"]
+    now = timezone.now()
+    add_tickets(merchant_user, 9)
+    layout = [  # status, the agent's?, overdue?, at the engineer's branch?
+        (S.REPORTED, False, True, False), (S.REPORTED, False, False, False), (S.REMOTE_DIAGNOSIS, True, True, False),
+        (S.AT_BRANCH, True, False, True), (S.REPAIRING, False, True, True), (S.READY_FOR_PICKUP, True, True, True),
+        (S.AWAITING_BRANCH, False, False, True), (S.CLOSED, True, True, True), (S.CANCELLED, False, True, False),
+    ]
+    for ticket, (status, mine, overdue, at_branch) in zip(FaultTicket.objects.order_by("pk"), layout, strict=True):
+        FaultTicket.objects.filter(pk=ticket.pk).update(
+            status=status, agent=agent if mine else None, branch=engineer.branch if at_branch else None,
+            sla_due_at=now + timedelta(hours=-1 if overdue else 1),
+        )
+    with CaptureQueriesContext(connection) as ctx:
+        counts = selectors.queue_counts(agent, now)
+    assert len(ctx.captured_queries) == 1
+    # overdue: open and on the SLA clock (ready for pickup is off it), past due
+    assert counts == {"new": 2, "mine": 3, "overdue": 3, "open": 7}
+    branch = selectors.queue_counts(engineer, now)
+    assert branch["overdue"] == 1
+    assert {stage: n for stage, _label, n in branch["stages"] if n} == {
+        S.AT_BRANCH: 1, S.REPAIRING: 1, S.READY_FOR_PICKUP: 1, S.AWAITING_BRANCH: 1}
