@@ -28,6 +28,7 @@ def main():
     parser.add_argument("--only", default="")
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--cprofile", action="store_true")
+    parser.add_argument("--dump", metavar="FILE", help="with --cprofile: also write the profile to FILE (pstats)")
     parser.add_argument("--explain", type=int, default=3, help="EXPLAIN ANALYZE the N slowest queries")
     args = parser.parse_args()
 
@@ -89,6 +90,8 @@ def main():
                 client.get(t["path"], **extra)
             profile.disable()
             stats = pstats.Stats(profile)
+            if args.dump:
+                stats.dump_stats(args.dump)
             stats.sort_stats("tottime").print_stats(18)
             stats.sort_stats("cumulative").print_stats(r"/work/main/(?!\.venv)", 25)
     del settings

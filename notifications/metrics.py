@@ -9,6 +9,7 @@ from django.utils import timezone
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
 from notifications.models import Notification, WorkerHeartbeat
+from portal.core.cache import count
 
 Channel = Notification.Channel
 Status = Notification.Status
@@ -24,8 +25,7 @@ def record(channel, outcome):
     """Count one delivery that ended `sent` or `failed` (never expires; a reset is a counter reset)."""
     key = _key(channel, outcome)
     try:
-        cache.add(key, 0, timeout=None)
-        cache.incr(key)
+        count(key, None)
     except Exception:  # noqa: BLE001 - a metric must never fail a delivery
         pass
 

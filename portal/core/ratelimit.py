@@ -5,7 +5,8 @@ import time
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import cache
+
+from portal.core import cache
 
 
 def client_address(request):
@@ -42,11 +43,5 @@ def hit(scope, request, *, limit, window):
     bucket = int(now // window)
     key = f"rl:{scope}:{client_address(request)}:{bucket}"
     retry_after = max(1, int((bucket + 1) * window - now))
-    # add() is a no-op when the key exists; incr() is atomic in Redis and in the local-memory cache.
-    cache.add(key, 0, timeout=window + 1)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=window + 1)
-        count = 1
+    count = cache.count(key, window + 1)
     return Verdict(allowed=count <= limit, remaining=max(0, limit - count), retry_after=retry_after)
