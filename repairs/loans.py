@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from notifications.services import notify
 from portal.accounts.models import Role, User
+from portal.core.cache import forget, read_through, shape_of
 from portal.core.querysets import built_once
 from portal.core.workflow import WorkflowError
 from repairs.models import FaultTicket, Loan
@@ -235,14 +236,30 @@ def loaner_history(loaner):
     return Loan.objects.filter(loaner=loaner).select_related("ticket", "merchant", "lent_by", "returned_by")
 
 
-def utilisation(user, now=None):
+# The reports and the pool page show how the loaners are used now: kept in the shared cache per
+# pool (a branch's, or every branch's) and forgotten by any save or delete of a loan (register);
+# the lifetime only bounds what a bulk write could leave behind.
+UTILISATION_SECONDS = 300
+
+
+def _utilisation_key(branch_id):
+    return f"repairs:loaner-utilisation:{shape_of(Loan)}:{branch_id or 'all'}"
+
+
+def utilisation(user):
     """Loaners out now, average days out (loans accounted for) and missing: a branch's for its
     engineers, every branch's for reviewers and admins (the reports)."""
-    loans = Loan.objects.all()
-    if not user.is_reviewer_or_admin:
-        if not (user.is_engineer and user.branch_id):
-            return {"out_now": 0, "average_days_out": None, "missing": 0, "loans": 0}
-        loans = loans.filter(branch_id=user.branch_id)
+    if user.is_reviewer_or_admin:
+        branch_id = None
+    elif user.is_engineer and user.branch_id:
+        branch_id = user.branch_id
+    else:
+        return {"out_now": 0, "average_days_out": None, "missing": 0, "loans": 0}
+    return read_through(_utilisation_key(branch_id), lambda: _utilisation(branch_id), UTILISATION_SECONDS)
+
+
+def _utilisation(branch_id):
+    loans = Loan.objects.all() if branch_id is None else Loan.objects.filter(branch_id=branch_id)
     totals = loans.aggregate(
         out_now=Count("pk", filter=Q(outcome=Loan.Outcome.OUT)),
         missing=Count("pk", filter=Q(outcome=Loan.Outcome.MISSING)),
@@ -252,6 +269,10 @@ def utilisation(user, now=None):
     average = totals.pop("average")
     totals["average_days_out"] = round(average.total_seconds() / 86400, 1) if average is not None else None
     return totals
+
+
+def _loan_changed(sender, instance, **kwargs):
+    forget([_utilisation_key(None), _utilisation_key(instance.branch_id)])
 
 
 # --- timeline of both terminals -------------------------------------------------------------
@@ -281,7 +302,11 @@ def loan_entries(terminal, user, limit):
 
 
 def register():
+    from django.db.models.signals import post_delete, post_save
+
     timeline_source("loans")(loan_entries)
+    for name, signal in (("saved", post_save), ("deleted", post_delete)):
+        signal.connect(_loan_changed, sender=Loan, dispatch_uid=f"forget-loaner-utilisation-{name}")
 
 
 def current_loans(loaners):

@@ -199,3 +199,44 @@ def test_it_reports_loaner_utilisation_to_reviewers(client, reviewer, people, br
 def test_api_keeps_the_pool_from_anonymous_callers(client, loaner):
     assert client.get("/api/v1/loaners/").status_code in (401, 403)
     assert client.post(f"/api/v1/loaners/{loaner.serial_number}/inspection/", {"note": "x"}).status_code in (401, 403)
+
+
+def _loan_queries(client, path):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        page = client.get(path)
+    assert page.status_code == 200
+    return page.content.decode(), [q["sql"] for q in ctx.captured_queries if '"repairs_loan"' in q["sql"]]
+
+
+@pytest.mark.django_db(transaction=True)  # the cache is filled only outside a transaction, as on a real request
+def test_the_utilisation_is_read_from_the_cache_and_a_loan_lent_or_returned_counts_at_once(
+    client, reviewer, people, branch, engineer
+):
+    from repairs import loans
+
+    other_branch_engineer = EngineerFactory()
+    client.force_login(reviewer)
+    reports = reverse("insights:reports")
+    page, queries = _loan_queries(client, reports)
+    assert 'data-testid="loaners-out">0<' in page and len(queries) == 1
+    page, queries = _loan_queries(client, reports)
+    assert 'data-testid="loaners-out">0<' in page and queries == []  # from the cache
+    assert loans.utilisation(engineer)["out_now"] == 0  # the branch's own entry, kept as well
+
+    loaner = make_loaner(branch)
+    ticket = make_ticket(people, S.AT_BRANCH)
+    loans.lend_loaner(ticket=ticket, actor=engineer, serial_number=loaner.serial_number, tag_number=loaner.tag_number)
+    page, queries = _loan_queries(client, reports)
+    assert 'data-testid="loaners-out">1<' in page and len(queries) == 1
+    assert loans.utilisation(engineer)["out_now"] == 1  # the lending branch's entry was forgotten too
+    assert loans.utilisation(other_branch_engineer)["out_now"] == 0  # another pool's count is its own
+
+    loans.return_loaner(ticket=ticket, actor=engineer, outcome="missing", note="lost")
+    page, _ = _loan_queries(client, reports)
+    assert 'data-testid="loaners-out">0<' in page and 'data-testid="loaners-missing">1<' in page
+    Loan.objects.get().delete()
+    page, _ = _loan_queries(client, reports)
+    assert 'data-testid="loaners-missing">0<' in page
