@@ -28,6 +28,7 @@ from portal.core.api import (
 from portal.core.filters import FilterSet
 from portal.core.numbering import number_pattern
 from portal.core.pagination import KeysetPagination
+from portal.core.querysets import built_once
 from portal.core.uploads import check_upload
 from portal.core.workflow import WorkflowError
 from repairs import loan_api, selectors, views, workflow
@@ -207,6 +208,17 @@ class TicketFilter(FilterSet):
         return queryset.open() if value else queryset.filter(status__in=FaultTicket.FINAL_STATUSES)
 
 
+@built_once
+def _ticket_rows():
+    """The list's rows, newest first: only the columns TicketSerializer shows (each row is three
+    objects); each request adds the caller's visibility to a clone."""
+    return FaultTicket.objects.select_related("terminal", "merchant", "branch").only(
+        *(f for f in TicketSerializer.Meta.fields if f not in ("terminal", "merchant", "branch", "overdue")),
+        "terminal__serial_number", "merchant__name",
+        *(f"branch__{f}" for f in BranchSerializer().fields),
+    ).order_by("-created_at", "-pk")
+
+
 @extend_schema_view(
     list=extend_schema(
         summary="Fault tickets visible to the caller (merchants: their own)",
@@ -225,14 +237,9 @@ class TicketViewSet(DropoffActionsMixin, mixins.ListModelMixin, mixins.RetrieveM
     pagination_class = KeysetPagination
 
     def get_queryset(self):
-        qs = selectors.visible_tickets(self.request.user).order_by("-created_at", "-pk")
-        if self.action == "list":  # only the columns TicketSerializer shows (each row is three objects)
-            qs = qs.select_related(None).select_related("terminal", "merchant", "branch").only(
-                *(f for f in TicketSerializer.Meta.fields if f not in ("terminal", "merchant", "branch", "overdue")),
-                "terminal__serial_number", "merchant__name",
-                *(f"branch__{f}" for f in BranchSerializer().fields),
-            )
-        return qs
+        if self.action == "list":
+            return _ticket_rows().visible_to(self.request.user)
+        return selectors.visible_tickets(self.request.user).order_by("-created_at", "-pk")
 
     def get_serializer_class(self):
         return TicketRowSerializer if self.action == "list" else TicketDetailSerializer
