@@ -125,6 +125,23 @@ def timeline_items(timeline):
     return render_rows("repairs/_timeline_item.html", timeline, _timeline_values, name="item")
 
 
+def _public_ticket_values(ticket):
+    """Everything the tracking page's card shows of a public ticket (repairs.tracking: plain values)."""
+    branch = ticket.branch
+    return (
+        ticket.service_order_no, ticket.status, ticket.status_label, ticket.reported_at, ticket.updated_at,
+        ticket.closed_at, ticket.dropoff_at, branch and (branch.name, branch.address, branch.hours),
+        tuple((s["key"], s["state"]) for s in ticket.steps), tuple((e.status, e.label, e.at) for e in ticket.events),
+    )
+
+
+@register.simple_tag
+def public_ticket_card(ticket):
+    """The tracking page's answer, rendered once per state of the ticket: a lookup repeated while
+    nothing changed serves the card from the fragments."""
+    return render_rows("repairs/_track_result.html", [ticket], _public_ticket_values, name="ticket")
+
+
 @register.simple_tag(takes_context=True)
 def tracking_qr(context, ticket, scale=3):
     """An inline SVG QR code of the public tracking link, with the link printed under it."""

@@ -221,3 +221,34 @@ def test_it_shows_only_a_booked_drop_off_and_answers_in_two_queries(client, tick
     with django_assert_num_queries(2):  # the ticket with its booked drop-off, and its public events
         body = client.get(TRACK, lookup).content.decode()
     assert re.search(r'data-testid="track-dropoff">2026-11-21 14:30<', body)
+
+
+def test_the_answer_is_rendered_once_per_state_of_the_ticket(client, ticket):
+    from django.test.signals import template_rendered
+
+    from repairs.models import TicketEvent
+
+    rendered = []
+
+    def seen(sender, template, **kwargs):
+        rendered.append(template.name)
+
+    params = {"no": ticket.service_order_no, "tag": "TAG-0001"}
+    template_rendered.connect(seen)
+    try:
+        first = client.get(TRACK, params).content.decode()
+        again = client.get(TRACK, params).content.decode()
+        assert rendered.count("repairs/_track_result.html") == 1  # the second answer came from the fragments
+        card = re.compile(r'<section class="card" data-testid="track-result".*?</section>', re.S)
+        assert card.search(again).group() == card.search(first).group()
+        ticket.status = "closed"
+        ticket.save(update_fields=["status"])
+        TicketEvent.objects.create(ticket=ticket, from_status="ready_for_pickup", to_status="closed", is_public=True)
+        closed = client.get(TRACK, params).content.decode()
+        assert rendered.count("repairs/_track_result.html") == 2  # a changed ticket is a new card
+        assert re.search(r'data-testid="track-status">[^<]*(Closed|已关闭)', closed)
+        assert closed.count("<li><strong>") == first.count("<li><strong>") + 1  # and its new event
+        english = client.get(TRACK, params, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+        assert rendered.count("repairs/_track_result.html") == 3 and "Service order" in english  # each language its own
+    finally:
+        template_rendered.disconnect(seen)
