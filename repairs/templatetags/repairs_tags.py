@@ -90,6 +90,18 @@ def ticket_rows(context, tickets):
 
 
 @register.simple_tag
+def merchant_ticket_items(tickets):
+    """The merchant dashboard's open tickets (selectors.merchant_open_tickets), each rendered once
+    per content: its number, terminal, fault, status, lateness, branch while awaited, and stages."""
+    def shown(t):
+        branch = t.branch and (t.branch.name, t.branch.address, t.branch.hours)
+        return (t.service_order_no, t.terminal.serial_number, t.fault_type, t.status, t.is_overdue, branch,
+                tuple((s["key"], s["state"]) for s in t.steps))
+
+    return render_rows("repairs/_merchant_dashboard_item.html", tickets, shown, name="t")
+
+
+@register.simple_tag
 def other_ticket_rows(tickets):
     """The terminal's other tickets on a ticket's page, each row rendered once per content."""
     return render_rows("repairs/_other_ticket_row.html", tickets,

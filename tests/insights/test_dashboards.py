@@ -143,6 +143,55 @@ def test_it_lists_applications_in_progress_and_deposits_still_counting(merchant_
     assert "AD210001" not in panel  # deposit refunded
 
 
+
+ITEMS = ("repairs/_merchant_dashboard_item.html", "applications/_merchant_panel_item.html",
+         "insights/_merchant_care_row.html")
+
+
+def test_its_cards_items_are_rendered_once_and_again_when_what_they_show_changes(merchant_client, merchant_user):
+    from django.test.signals import template_rendered
+
+    from repairs.models import FaultTicket
+
+    _merchant_world(merchant_user, 3)
+    _applications(merchant_user, 1, deposit=True)
+    rendered = []
+
+    def seen(sender, template, **kwargs):
+        if template.name in ITEMS:
+            rendered.append(template.name)
+
+    def card(body, testid):
+        return body.split(f'data-testid="{testid}"', 1)[1].split("</ul>", 1)[0].split("</table>", 1)[0]
+
+    template_rendered.connect(seen)
+    try:
+        first = merchant_client.get(HOME).content.decode()
+        # one open ticket, two applications (in review; activated, its deposit counting), four terminals
+        assert sorted(rendered) == sorted([ITEMS[0]] + [ITEMS[1]] * 2 + [ITEMS[2]] * 4)
+        rendered.clear()
+        again = merchant_client.get(HOME).content.decode()
+        assert rendered == []  # every item from the fragments
+        for testid in ("repair-progress", "applications-panel", "care-reminders"):
+            assert card(again, testid) == card(first, testid)
+
+        ticket = FaultTicket.objects.get(terminal__merchant=merchant_user.merchant)
+        FaultTicket.objects.filter(pk=ticket.pk).update(status="ready_for_pickup")
+        Application.objects.filter(number="AQ110000").update(status="needs_info")
+        terminal = Terminal.objects.filter(merchant=merchant_user.merchant).order_by("serial_number").first()
+        MaintenanceRecord.objects.create(terminal=terminal, kind="paper_roll", done_by=merchant_user,
+                                         done_at=timezone.now())
+        changed = merchant_client.get(HOME).content.decode()
+        assert sorted(rendered) == sorted(ITEMS)  # only the three items that changed
+        assert '<i class="bi bi-key"></i> pickup code ready' in card(changed, "repair-progress")
+        assert 'data-testid="application-status"' in card(changed, "applications-panel")
+        assert card(changed, "applications-panel") != card(first, "applications-panel")
+        care = card(changed, "care-reminders")
+        assert care.count('data-testid="paper-due"') == card(first, "care-reminders").count('data-testid="paper-due"') - 1
+    finally:
+        template_rendered.disconnect(seen)
+
+
 def _staff_world(size, agent, engineer):
     now = timezone.now()
     for _i in range(size):
