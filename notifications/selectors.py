@@ -62,11 +62,15 @@ def _row_changed(sender, instance, **kwargs):
 
 def connect():
     """A row saved or deleted outside the services (the admin, fixtures) is forgotten too; the
-    services forget what they insert and update themselves."""
+    services forget what they insert and update themselves. The count is fetched with the
+    signed-in user (portal.accounts.backends.read_with_user)."""
     from django.db.models.signals import post_delete, post_save
+
+    from portal.accounts.backends import read_with_user
 
     post_save.connect(_row_changed, sender=Notification, dispatch_uid="forget-unread-saved")
     post_delete.connect(_row_changed, sender=Notification, dispatch_uid="forget-unread-deleted")
+    read_with_user(_unread_key)  # the badge's count comes with the signed-in user, in one round trip
 
 
 def delivery_log(user, *, status="", channel="", kind="", recipient=""):

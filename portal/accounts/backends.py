@@ -18,9 +18,20 @@ from django.core.cache import cache
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 
-from portal.core.cache import forget, keep, shape_of
+from portal.core.cache import forget, get_with, keep, shape_of
 
 USER_CACHE_SECONDS = 300
+
+# Cache keys that every page of a signed-in user reads (the unread badge, registered by its area):
+# fetched with the user in one round trip (portal.core.cache.get_with).
+_READ_WITH_USER = []
+
+
+def read_with_user(key_for):
+    """Register `key_for(user_id)`, a cache key read on every page of a signed-in user, to be
+    fetched together with the user."""
+    if key_for not in _READ_WITH_USER:
+        _READ_WITH_USER.append(key_for)
 
 
 @lru_cache(maxsize=1)
@@ -45,7 +56,7 @@ class PortalBackend(ModelBackend):
 
     def get_user(self, user_id):
         key = user_cache_key(user_id)
-        user = cache.get(key)
+        user = get_with(key, [key_for(user_id) for key_for in _READ_WITH_USER])
         if user is None:
             users = get_user_model()._default_manager.select_related("merchant", "branch")
             user = users.filter(pk=user_id).first()

@@ -1,11 +1,13 @@
 """Django's Redis cache, keeping one redis client per connection pool; and the one way a cached
-copy of rows is kept and forgotten (`keep`, `forget`).
+copy of rows is kept and forgotten (`keep`, `forget`), read (`read_through`, with what a request
+fetched ahead: `get_with`) and counted (`count`).
 
 Django's client builds a new `redis.Redis` for every cache operation, and each one sets up its
 table of ~200 response callbacks: ~0.3 ms a call, paid several times on every page (session,
 fragments). A `redis.Redis` is safe to share: it takes a connection from the pool per command.
 """
 
+import contextvars
 import functools
 import hashlib
 
@@ -60,9 +62,38 @@ def keep(entries, seconds):
         cache.set_many(entries, seconds)
 
 
+# What `get_with` fetched ahead for this request ({key: value or None}), taken once by `read_through`.
+# Emptied when a request starts and ends (see `connect`), so nothing outlives its request.
+_ahead = contextvars.ContextVar("portal_cache_ahead", default=None)
+
+
+def get_with(key, companions):
+    """`cache.get(key)`, with the `companions` keys fetched in the same round trip: a later
+    `read_through` of one of them in this request takes what was fetched (a missing one is then
+    read and kept as usual), and `forget` drops it, so that a request that changes it reads it anew."""
+    found = cache.get_many([key, *companions])
+    _ahead.set({k: found.get(k) for k in companions} if companions else None)
+    return found.get(key)
+
+
+def _forget_ahead(**kwargs):
+    _ahead.set(None)
+
+
+def connect():
+    from django.core.signals import request_finished, request_started
+
+    request_started.connect(_forget_ahead, dispatch_uid="portal-cache-ahead-started")
+    request_finished.connect(_forget_ahead, dispatch_uid="portal-cache-ahead-finished")
+
+
 def read_through(key, read, seconds):
     """The cached value of `key`, else `read()`, kept (see `keep`) for the next request."""
-    value = cache.get(key)
+    ahead = _ahead.get()
+    if ahead is not None and key in ahead:
+        value = ahead.pop(key)
+    else:
+        value = cache.get(key)
     if value is None:
         value = read()
         keep({key: value}, seconds)
@@ -91,6 +122,10 @@ def forget(keys, *, on_commit=True):
     keys = list(keys)
     if not keys:
         return
+    ahead = _ahead.get()
+    if ahead:
+        for key in keys:
+            ahead.pop(key, None)
     cache.delete_many(keys)
     if on_commit:
         transaction.on_commit(lambda: cache.delete_many(keys))

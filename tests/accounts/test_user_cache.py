@@ -186,3 +186,36 @@ def test_a_merchants_documents_come_from_the_cache_and_an_upload_shows_at_once(c
     assert page.count("on file since") == 1
     owner.merchant.documents.get().delete()
     assert "on file since" not in _home(client)[0]
+
+
+def test_a_signed_in_page_reads_its_user_and_unread_badge_in_one_round_trip(client, monkeypatch):
+    from django.core.cache import caches
+
+    from notifications.selectors import _unread_key
+
+    user = MerchantUserFactory()
+    client.force_login(user)
+    client.get("/")  # the user and the badge's count are cached now
+    backend, inside, reads = caches["default"], [], []
+    real_get, real_get_many = backend.get, backend.get_many
+
+    def get_many(keys, *args, **kwargs):
+        reads.append(tuple(keys))
+        inside.append(True)
+        try:
+            return real_get_many(keys, *args, **kwargs)
+        finally:
+            inside.pop()
+
+    def get(key, *args, **kwargs):
+        if not inside:  # (the local-memory cache's get_many asks get for each key)
+            reads.append(key)
+        return real_get(key, *args, **kwargs)
+
+    monkeypatch.setattr(backend, "get", get)
+    monkeypatch.setattr(backend, "get_many", get_many)
+    page = client.get("/")
+    assert page.status_code == 200 and 'data-testid="nav-notifications"' in page.content.decode()
+    user_key, badge_key = user_cache_key(user.pk), _unread_key(user.pk)
+    assert (user_key, badge_key) in reads  # one get_many: one round trip on Redis
+    assert user_key not in reads and badge_key not in reads  # and neither read again

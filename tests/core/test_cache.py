@@ -60,3 +60,58 @@ def test_count_counts_on_any_cache(backend, monkeypatch):
     assert portal_cache.cache.get("rl:test") == 3
     time.sleep(1.1)
     assert count("rl:test", 1) == 1
+
+
+@pytest.fixture
+def counted_cache(monkeypatch):
+    """A local-memory cache of its own in place of the configured one, counting its reads."""
+    local = LocMemCache("ahead-test", {})
+    reads = []
+    real_get = local.get
+
+    def get(key, *args, **kwargs):
+        reads.append(key)
+        return real_get(key, *args, **kwargs)
+
+    monkeypatch.setattr(local, "get", get)
+    monkeypatch.setattr(portal_cache, "cache", local)
+    yield local, reads
+    portal_cache._forget_ahead()
+
+
+def test_what_was_fetched_with_a_key_is_read_once_without_asking_the_cache_again(counted_cache):
+    local, reads = counted_cache
+    local.set("user", "the user")
+    local.set("badge", 3)
+    assert portal_cache.get_with("user", ["badge", "absent"]) == "the user"
+    reads.clear()
+    assert portal_cache.read_through("badge", lambda: pytest.fail("it was cached"), 60) == 3
+    assert reads == []  # taken from what was fetched
+    assert portal_cache.read_through("absent", lambda: 7, 60) == 7 and reads == []  # read, then kept
+    assert local.get("absent") == 7
+    reads.clear()
+    assert portal_cache.read_through("badge", lambda: 0, 60) == 3 and reads == ["badge"]  # taken once only
+
+
+def test_a_key_forgotten_after_it_was_fetched_is_read_anew(counted_cache):
+    local, _ = counted_cache
+    local.set("badge", 3)
+    portal_cache.get_with("user", ["badge"])
+    portal_cache.forget(["badge"], on_commit=False)  # the request changed it (a notification read)
+    assert portal_cache.read_through("badge", lambda: 2, 60) == 2
+
+
+@pytest.mark.django_db  # the signals' other receivers close old database connections
+def test_nothing_fetched_ahead_outlives_its_request(counted_cache):
+    from django.core.signals import request_finished, request_started
+
+    local, _ = counted_cache
+    local.set("badge", 3)
+    portal_cache.get_with("user", ["badge"])
+    request_finished.send(sender=None)
+    local.set("badge", 4)  # changed by another process after the request
+    assert portal_cache.read_through("badge", lambda: 0, 60) == 4
+    portal_cache.get_with("user", ["badge"])
+    local.set("badge", 5)
+    request_started.send(sender=None)  # a request that does not fetch ahead (an anonymous one)
+    assert portal_cache.read_through("badge", lambda: 0, 60) == 5
