@@ -6,11 +6,16 @@ permission_denied, throttled, …) and, for invalid input, each field's errors a
 field's name. A refused workflow step (WorkflowError) is answered by the view raising it.
 """
 
+import functools
+
+from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext as _
-from rest_framework import exceptions, serializers
+from rest_framework import ISO_8601, exceptions, serializers
 from rest_framework.fields import is_simple_callable
+from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
@@ -203,15 +208,22 @@ class RowSerializerMixin:
                 if isinstance(field, serializers.HyperlinkedRelatedField):
                     raise TypeError(f"{cls.__name__}.{name}: a row serializer cannot plan {type(field).__name__}")
                 if isinstance(field, serializers.SerializerMethodField):
-                    plan.append((name, None, False, field.method_name))
+                    plan.append((name, None, False, field.method_name, False))
                     continue
-                plan.append((name, tuple(field.source_attrs), field.allow_null, field.to_representation))
+                plan.append((name, tuple(field.source_attrs), field.allow_null, *_representer(field)))
             cls._row_plan = plan
         return plan
 
+    def _row_timezone(self):
+        """The time zone date-times are written in, asked once per serializer (DRF asks for every
+        value); a serializer lives for one answer."""
+        if "_row_tz" not in self.__dict__:
+            self._row_tz = timezone.get_current_timezone() if settings.USE_TZ else None
+        return self._row_tz
+
     def to_representation(self, instance):
         row = {}
-        for name, attrs, allow_null, represent in self.row_plan():
+        for name, attrs, allow_null, represent, takes_timezone in self.row_plan():
             if attrs is None:  # a SerializerMethodField: its method, on this serializer
                 row[name] = getattr(self, represent)(instance)
                 continue
@@ -228,5 +240,29 @@ class RowSerializerMixin:
                     value = value()
             if missing and not allow_null:
                 continue
-            row[name] = None if value is None else represent(value)
+            if value is None:
+                row[name] = None
+            else:
+                row[name] = represent(value, self._row_timezone()) if takes_timezone else represent(value)
         return row
+
+
+def _representer(field):
+    """(represent, takes_timezone): the field's own to_representation or, for a date-time written as
+    ISO 8601 in the current time zone (DRF's default), the same text given the time zone."""
+    output = getattr(field, "format", api_settings.DATETIME_FORMAT)
+    if (isinstance(field, serializers.DateTimeField) and not hasattr(field, "timezone")
+            and isinstance(output, str) and output.lower() == ISO_8601):
+        return functools.partial(_iso_datetime, field), True
+    return field.to_representation, False
+
+
+def _iso_datetime(field, value, tz):
+    """As DRF's DateTimeField.to_representation for an aware date-time; anything else is DRF's."""
+    if tz is None or isinstance(value, str) or not timezone.is_aware(value):
+        return field.to_representation(value)
+    try:
+        text = value.astimezone(tz).isoformat()
+    except OverflowError:
+        return field.to_representation(value)  # DRF's own error
+    return text[:-6] + "Z" if text.endswith("+00:00") else text

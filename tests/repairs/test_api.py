@@ -255,3 +255,46 @@ def test_a_row_serializer_refuses_hyperlinks_which_need_the_request():
 
     with pytest.raises(TypeError, match="HyperlinkedRelatedField"):
         Rows.row_plan()
+
+
+@pytest.mark.parametrize("zone", ["Asia/Shanghai", "UTC", "America/St_Johns"])
+def test_a_planned_date_time_is_written_as_drf_writes_it_and_asks_the_time_zone_once(zone, monkeypatch):
+    import datetime
+    from types import SimpleNamespace
+    from zoneinfo import ZoneInfo
+
+    from django.utils import timezone
+    from rest_framework import serializers
+
+    from portal.core import api as core_api
+    from portal.core.api import RowSerializerMixin
+
+    class Rows(RowSerializerMixin, serializers.Serializer):
+        at = serializers.DateTimeField()
+        day = serializers.DateTimeField(format="%Y-%m-%d %H:%M")
+        paris = serializers.DateTimeField(default_timezone=ZoneInfo("Europe/Paris"))
+        maybe = serializers.DateTimeField(allow_null=True)
+
+    utc = datetime.datetime(2026, 12, 4, 23, 30, 15, 123456, tzinfo=datetime.UTC)
+    rows = [
+        SimpleNamespace(at=utc, day=utc, paris=utc, maybe=None),
+        SimpleNamespace(at=utc.astimezone(ZoneInfo("Asia/Shanghai")), day=utc, paris=utc, maybe=utc),
+        SimpleNamespace(at=datetime.datetime(2026, 12, 4, 9, 0), day=utc, paris=utc, maybe=utc),  # naive
+    ]
+    with timezone.override(zone):
+        planned = Rows(rows, many=True).data
+        walked = [serializers.Serializer.to_representation(Rows(), row) for row in rows]
+    assert [dict(row) for row in planned] == walked
+
+    class Aware(RowSerializerMixin, serializers.Serializer):  # only date-times the plan writes itself
+        at = serializers.DateTimeField()
+        maybe = serializers.DateTimeField(allow_null=True)
+
+    asked = []
+    real = timezone.get_current_timezone
+    monkeypatch.setattr(core_api.timezone, "get_current_timezone", lambda: asked.append(1) or real())
+    with timezone.override(zone):
+        aware = Aware(rows[:2], many=True).data
+    assert len(asked) == 1 and aware[1]["maybe"] == planned[1]["maybe"]  # once for the whole list (DRF: once a value, here three)
+    assert planned[0]["at"] == {"UTC": "2026-12-04T23:30:15.123456Z", "Asia/Shanghai": "2026-12-05T07:30:15.123456+08:00",
+                                "America/St_Johns": "2026-12-04T20:00:15.123456-03:30"}[zone]
