@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-from portal.core import cache
+from portal.core.cache import count as count_hit
 
 
 def client_address(request):
@@ -43,5 +43,5 @@ def hit(scope, request, *, limit, window):
     bucket = int(now // window)
     key = f"rl:{scope}:{client_address(request)}:{bucket}"
     retry_after = max(1, int((bucket + 1) * window - now))
-    count = cache.count(key, window + 1)
+    count = count_hit(key, window + 1)
     return Verdict(allowed=count <= limit, remaining=max(0, limit - count), retry_after=retry_after)

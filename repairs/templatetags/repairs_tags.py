@@ -89,6 +89,11 @@ def ticket_rows(context, tickets):
     )
 
 
+def _steps_shown(steps):
+    """What a stepper shows of a ticket's stages (repairs.stages.ticket_steps): each one's key and state."""
+    return tuple((s["key"], s["state"]) for s in steps)
+
+
 @register.simple_tag
 def merchant_ticket_items(tickets):
     """The merchant dashboard's open tickets (selectors.merchant_open_tickets), each rendered once
@@ -96,7 +101,7 @@ def merchant_ticket_items(tickets):
     def shown(t):
         branch = t.branch and (t.branch.name, t.branch.address, t.branch.hours)
         return (t.service_order_no, t.terminal.serial_number, t.fault_type, t.status, t.is_overdue, branch,
-                tuple((s["key"], s["state"]) for s in t.steps))
+                _steps_shown(t.steps))
 
     return render_rows("repairs/_merchant_dashboard_item.html", tickets, shown, name="t")
 
@@ -143,7 +148,7 @@ def _public_ticket_values(ticket):
     return (
         ticket.service_order_no, ticket.status, ticket.status_label, ticket.reported_at, ticket.updated_at,
         ticket.closed_at, ticket.dropoff_at, branch and (branch.name, branch.address, branch.hours),
-        tuple((s["key"], s["state"]) for s in ticket.steps), tuple((e.status, e.label, e.at) for e in ticket.events),
+        _steps_shown(ticket.steps), tuple((e.status, e.label, e.at) for e in ticket.events),
     )
 
 
@@ -173,7 +178,7 @@ def stepper(steps, stepper_class="", testid=""):
     """A ticket's stages (repairs.stages.ticket_steps), rendered once per path and state: the
     dashboard shows five, every ticket page and tracking lookup one."""
     return render_rows(
-        "repairs/_stepper.html", [steps], lambda shown: tuple((s["key"], s["state"]) for s in shown),
+        "repairs/_stepper.html", [steps], _steps_shown,
         {"stepper_class": stepper_class, "stepper_testid": testid}, name="steps",
     )
 
